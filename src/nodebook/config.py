@@ -1,0 +1,157 @@
+"""One place that decides mode, device, dtype and seed.
+
+Every chapter starts with ``cfg = nodebook.setup("ch1")`` and reads its sizes from ``cfg.budget``;
+nothing else in the book reads environment variables. The two switches are
+
+* ``NODEBOOK_MODE``: ``quick`` (default; CPU-sized data and iteration counts, each chapter within its
+  quick budget) or ``full`` (paper scale, GPU when present);
+* ``NODEBOOK_DEVICE``: overrides the device choice (``cpu``, ``cuda``, ``cuda:1``, ...).
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+
+MODES = ("quick", "full")
+
+# Per-chapter budgets: the time a chapter is allowed to take (seconds, whole notebook) and the knobs its
+# experiments read. Quick mode must fit the CPU budget of the brief; full mode is the paper-scale run.
+BUDGETS: dict[str, dict[str, dict[str, Any]]] = {
+    "ch1": {
+        "quick": {
+            "time_s": 60,
+            "n_steps": [4, 8, 16, 32, 64, 128, 256],
+            "tolerances": [1e-2, 1e-3, 1e-4, 1e-5, 1e-6, 1e-7, 1e-8],
+            "bench_batch": 128,
+        },
+        "full": {
+            "time_s": 300,
+            "n_steps": [4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048],
+            "tolerances": [1e-2, 1e-3, 1e-4, 1e-5, 1e-6, 1e-7, 1e-8, 1e-9, 1e-10],
+            "bench_batch": 1024,
+        },
+    },
+}
+
+CHAPTERS = {
+    "ch1": "01_odes_and_solvers",
+}
+
+
+@dataclass(frozen=True)
+class Config:
+    """What :func:`setup` chose. Chapters pass it to the experiment functions."""
+
+    chapter: str
+    mode: str
+    device: torch.device
+    dtype: torch.dtype
+    seed: int
+    budget: dict[str, Any] = field(default_factory=dict)
+    started: float = field(default_factory=time.perf_counter)
+
+    @property
+    def quick(self) -> bool:
+        return self.mode == "quick"
+
+    def elapsed(self) -> float:
+        """Seconds since :func:`setup` was called (the chapter's run time so far)."""
+        return time.perf_counter() - self.started
+
+    def summary(self) -> str:
+        dev = str(self.device)
+        if self.device.type == "cuda":
+            dev += f" ({torch.cuda.get_device_name(self.device)})"
+        dtype = str(self.dtype).replace("torch.", "")
+        return (
+            f"nodebook · {self.chapter} · mode={self.mode} · device={dev} · dtype={dtype} · "
+            f"seed={self.seed} · torch {torch.__version__}"
+        )
+
+
+def resolve_chapter(chapter: str) -> str:
+    """Accept ``"ch1"``, ``"1"`` or the source name ``"01_odes_and_solvers"``; return ``"ch1"``."""
+    key = str(chapter).strip()
+    if key in CHAPTERS:
+        return key
+    if key.isdigit() and f"ch{int(key)}" in CHAPTERS:
+        return f"ch{int(key)}"
+    for k, stem in CHAPTERS.items():
+        if key in (stem, stem + ".md"):
+            return k
+    raise ValueError(f"unknown chapter {chapter!r}; expected one of {', '.join(CHAPTERS)}")
+
+
+def resolve_mode(mode: str | None = None) -> str:
+    """The explicit ``mode`` if given, else ``NODEBOOK_MODE``, else ``"quick"``."""
+    chosen = mode if mode is not None else os.environ.get("NODEBOOK_MODE", "quick")
+    chosen = chosen.strip().lower()
+    if chosen not in MODES:
+        source = "mode" if mode is not None else "NODEBOOK_MODE"
+        raise ValueError(f"{source} must be one of {', '.join(MODES)}; got {chosen!r}")
+    return chosen
+
+
+def resolve_device(device: str | torch.device | None = None) -> torch.device:
+    """The explicit ``device``, else ``NODEBOOK_DEVICE``, else ``cuda`` when available, else ``cpu``."""
+    chosen = device if device is not None else os.environ.get("NODEBOOK_DEVICE") or None
+    if chosen is None:
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        dev = torch.device(chosen)
+    except (RuntimeError, TypeError) as err:
+        raise ValueError(f"device must be a torch device string such as 'cpu' or 'cuda'; got {chosen!r}") from err
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device {str(dev)!r} was asked for but CUDA is not available here; use 'cpu'")
+    return dev
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python, NumPy and torch (all devices)."""
+    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
+        raise ValueError(f"seed must be a non-negative int; got {seed!r}")
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def setup(
+    chapter: str,
+    *,
+    mode: str | None = None,
+    device: str | torch.device | None = None,
+    dtype: torch.dtype = torch.float32,
+    seed: int = 0,
+    verbose: bool = True,
+) -> Config:
+    """Choose mode, device, dtype and seed for a chapter and print one line saying so.
+
+    Args:
+        chapter: chapter id (``"ch1"``), number or source name.
+        mode: ``"quick"`` or ``"full"``; default from ``NODEBOOK_MODE``, else quick.
+        device: default from ``NODEBOOK_DEVICE``, else ``cuda`` when available, else ``cpu``.
+        dtype: default floating dtype for the chapter's tensors (``torch.float32`` or ``torch.float64``).
+        seed: seeds Python, NumPy and torch.
+        verbose: print the one-line summary.
+
+    Returns:
+        The :class:`Config`; ``cfg.budget`` holds the chapter's sizes for the chosen mode.
+    """
+    key = resolve_chapter(chapter)
+    chosen_mode = resolve_mode(mode)
+    if dtype not in (torch.float32, torch.float64):
+        raise ValueError(f"dtype must be torch.float32 or torch.float64; got {dtype}")
+    dev = resolve_device(device)
+    seed_everything(seed)
+    budget = dict(BUDGETS.get(key, {}).get(chosen_mode, {}))
+    cfg = Config(chapter=key, mode=chosen_mode, device=dev, dtype=dtype, seed=seed, budget=budget)
+    if verbose:
+        print(cfg.summary())
+    return cfg
