@@ -5,7 +5,7 @@ The public API, re-exported here: ``setup`` (mode, device, seed), ``odeint``/``s
 tie the chapters to their full-mode runs.
 """
 
-from . import problems
+from . import book, exercises, experiments, problems, results
 from .config import Config, setup
 from .measure import NFECounter, time_call, timer
 from .solvers import SOLVERS, Solution, SolverError, SolverStats, odeint, solve
@@ -13,6 +13,6 @@ from .solvers import SOLVERS, Solution, SolverError, SolverStats, odeint, solve
 __version__ = "0.1.0"
 
 __all__ = [
-    "SOLVERS", "Config", "NFECounter", "Solution", "SolverError", "SolverStats", "odeint", "problems", "setup",
-    "solve", "time_call", "timer",
+    "SOLVERS", "Config", "NFECounter", "Solution", "SolverError", "SolverStats", "book", "exercises", "experiments",
+    "odeint", "problems", "results", "setup", "solve", "time_call", "timer",
 ]

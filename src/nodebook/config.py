@@ -27,13 +27,13 @@ BUDGETS: dict[str, dict[str, dict[str, Any]]] = {
     "ch1": {
         "quick": {
             "time_s": 60,
-            "n_steps": [4, 8, 16, 32, 64, 128, 256],
+            "n_steps": [8, 16, 32, 64, 128, 256, 512],
             "tolerances": [1e-2, 1e-3, 1e-4, 1e-5, 1e-6, 1e-7, 1e-8],
             "bench_batch": 128,
         },
         "full": {
             "time_s": 300,
-            "n_steps": [4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048],
+            "n_steps": [8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096],
             "tolerances": [1e-2, 1e-3, 1e-4, 1e-5, 1e-6, 1e-7, 1e-8, 1e-9, 1e-10],
             "bench_batch": 1024,
         },

@@ -1,0 +1,72 @@
+"""Self-check functions for the chapters' exercises: run a learner's code against the mathematics.
+
+Each check prints a one-line verdict and returns the measured quantity; a wrong answer raises an
+``AssertionError`` whose message says what was expected, what was measured, and a hint.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import torch
+
+from . import problems
+
+
+def _observed_order(step: Callable, problem: problems.Problem, n_steps: tuple[int, ...]) -> tuple[float, list]:
+    from .experiments.ch1 import fit_order
+
+    y0 = problem.initial(torch.float64)
+    exact = problem.exact(torch.tensor([problem.t1], dtype=torch.float64))[-1]
+    span = problem.t1 - problem.t0
+    hs, errs = [], []
+    for n in n_steps:
+        h = span / n
+        t, y = torch.tensor(problem.t0, dtype=torch.float64), y0
+        for _ in range(n):
+            y_next = step(problem.func, t, y, h)
+            if not isinstance(y_next, torch.Tensor) or y_next.shape != y.shape:
+                got = tuple(y_next.shape) if isinstance(y_next, torch.Tensor) else type(y_next).__name__
+                raise TypeError(f"step(f, t, y, h) must return a tensor shaped like y {tuple(y.shape)}; got {got}")
+            t, y = t + h, y_next
+        hs.append(h)
+        errs.append(float((y - exact).abs().max()))
+    return fit_order(hs, errs), errs
+
+
+def check_step(step: Callable, expected_order: int, *, tol: float = 0.3) -> float:
+    """Check a one-step method ``step(f, t, y, h) -> y_next`` converges with ``expected_order``.
+
+    It is run on the harmonic oscillator over one period with 32 to 512 steps; the order is the fitted
+    slope of log(error) against log(h).
+
+    Returns:
+        The measured order.
+    """
+    order, errs = _observed_order(step, problems.harmonic(), (32, 64, 128, 256, 512))
+    if not math.isfinite(order) or abs(order - expected_order) > tol:
+        raise AssertionError(
+            f"expected order {expected_order} (±{tol}); measured {order:.2f} (errors {errs[0]:.2e} … {errs[-1]:.2e}). "
+            "Hint: check the weights sum to 1 and that each stage evaluates f at the right time and state.")
+    print(f"✓ measured order {order:.2f} (expected {expected_order})")
+    return order
+
+
+def check_stability_limit(h_max: float, rate: float) -> float:
+    """Check the largest stable Euler step for ``y' = -rate · y``.
+
+    Euler multiplies y by ``(1 - h·rate)`` each step, so it decays only while ``|1 - h·rate| < 1``.
+
+    Returns:
+        The exact limit.
+    """
+    if rate <= 0:
+        raise ValueError(f"rate must be > 0 (a decaying problem); got {rate}")
+    exact = 2.0 / rate
+    if not math.isclose(float(h_max), exact, rel_tol=0.02):
+        raise AssertionError(
+            f"expected h_max ≈ {exact:.4g} for rate {rate:g}; got {float(h_max):.4g}. "
+            "Hint: write one Euler step as y_next = g · y and ask when |g| < 1.")
+    print(f"✓ h_max = {float(h_max):.4g}: Euler on y' = -{rate:g} y is stable for h < 2/{rate:g}")
+    return exact

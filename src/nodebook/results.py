@@ -1,0 +1,134 @@
+"""Results files: what a run measured, with where, when and from which commit.
+
+``python -m nodebook reproduce <chapter> --mode full`` writes ``results/<chapter>.json``; a quick run
+writes ``results/<chapter>.quick.json`` (not committed). Chapters read the committed full-mode file and
+show it beside their own quick-mode numbers, labelled with its device and date.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import math
+import os
+import platform
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import torch
+
+_PACKAGE_ROOT = Path(__file__).resolve().parents[2]
+
+
+def repo_root() -> Path:
+    """The book's checkout (where ``_toc.yml`` is), else the current directory."""
+    for candidate in (_PACKAGE_ROOT, Path.cwd(), *Path.cwd().parents):
+        if (candidate / "_toc.yml").exists():
+            return candidate
+    return Path.cwd()
+
+
+def results_dir() -> Path:
+    return repo_root() / "results"
+
+
+def git_commit() -> str:
+    """The checkout's commit (with ``-dirty`` if tracked files changed), or ``"unknown"``."""
+    try:
+        root = repo_root()
+        sha = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=root, capture_output=True,
+                             text=True, timeout=10, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
+                               capture_output=True, text=True, timeout=10).stdout.strip()
+        return sha + ("-dirty" if dirty else "")
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def device_name(device: torch.device | str) -> str:
+    dev = torch.device(device)
+    if dev.type == "cuda" and torch.cuda.is_available():
+        return torch.cuda.get_device_name(dev)
+    return f"CPU ({platform.processor() or platform.machine()}, {os.cpu_count()} cores)"
+
+
+def to_jsonable(x: Any) -> Any:
+    """Tensors, NumPy values and tuples turned into plain JSON types; NaN/inf become None."""
+    if isinstance(x, torch.Tensor):
+        return to_jsonable(x.detach().cpu().tolist())
+    if hasattr(x, "tolist") and not isinstance(x, (str, bytes)):
+        return to_jsonable(x.tolist())
+    if isinstance(x, dict):
+        return {str(k): to_jsonable(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [to_jsonable(v) for v in x]
+    if isinstance(x, float) and not math.isfinite(x):
+        return None
+    if isinstance(x, (str, int, float, bool)) or x is None:
+        return x
+    return str(x)
+
+
+def result_path(chapter: str, mode: str, directory: Path | None = None) -> Path:
+    base = Path(directory) if directory is not None else results_dir()
+    return base / (f"{chapter}.json" if mode == "full" else f"{chapter}.{mode}.json")
+
+
+def save_results(chapter: str, metrics: dict, *, mode: str, device: torch.device | str, wall_time_s: float,
+                 directory: Path | None = None) -> Path:
+    """Write ``metrics`` with the run's metadata, atomically; an older file is kept as ``.prev.json``.
+
+    Returns:
+        The path written.
+    """
+    if not isinstance(metrics, dict):
+        raise TypeError(f"metrics must be a dict; got {type(metrics).__name__}")
+    path = result_path(chapter, mode, directory)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    record = {
+        "chapter": chapter,
+        "mode": mode,
+        "device": str(device),
+        "device_name": device_name(device),
+        "torch": torch.__version__,
+        "date": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "wall_time_s": round(float(wall_time_s), 2),
+        "git_commit": git_commit(),
+        "metrics": to_jsonable(metrics),
+    }
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    with os.fdopen(fd, "w") as fh:
+        json.dump(record, fh, indent=1, sort_keys=False)
+        fh.write("\n")
+    if path.exists():
+        os.replace(path, path.with_name(path.name.replace(".json", ".prev.json")))
+    os.replace(tmp, path)
+    return path
+
+
+def load_results(chapter: str, mode: str = "full", directory: Path | None = None) -> dict | None:
+    """The saved record for ``chapter`` (``None`` when there is none yet).
+
+    Raises:
+        ValueError: the file exists but is not a results record (names the file).
+    """
+    path = result_path(chapter, mode, directory)
+    if not path.exists():
+        return None
+    try:
+        record = json.loads(path.read_text())
+    except json.JSONDecodeError as err:
+        raise ValueError(f"{path} is not valid JSON ({err}); delete it or re-run the reproduce command") from err
+    missing = {"metrics", "device", "date"} - set(record)
+    if missing:
+        raise ValueError(f"{path} is not a nodebook results file: missing {', '.join(sorted(missing))}")
+    return record
+
+
+def provenance(record: dict) -> str:
+    """One line saying where a record came from, for the chapter's caption."""
+    return (f"{record['mode']} mode on {record.get('device_name', record['device'])}, "
+            f"{record['date'][:10]}, torch {record.get('torch', '?')}, commit {record.get('git_commit', '?')}, "
+            f"{record.get('wall_time_s', float('nan')):.0f} s")

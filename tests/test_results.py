@@ -1,0 +1,47 @@
+import json
+
+import pytest
+import torch
+
+from nodebook import results
+
+
+def test_save_and_load_round_trip(tmp_path):
+    metrics = {"order": {"euler": torch.tensor(0.99)}, "rows": [(1, 2.5)], "bad": float("nan")}
+    path = results.save_results("ch1", metrics, mode="full", device="cpu", wall_time_s=3.14159,
+                                directory=tmp_path)
+    assert path == tmp_path / "ch1.json"
+    record = results.load_results("ch1", directory=tmp_path)
+    assert record["metrics"] == {"order": {"euler": pytest.approx(0.99)}, "rows": [[1, 2.5]], "bad": None}
+    for key in ("device", "device_name", "torch", "date", "wall_time_s", "git_commit", "mode"):
+        assert key in record
+    assert record["wall_time_s"] == 3.14
+    assert "full mode" in results.provenance(record)
+
+
+def test_quick_mode_writes_its_own_file(tmp_path):
+    path = results.save_results("ch1", {}, mode="quick", device="cpu", wall_time_s=1, directory=tmp_path)
+    assert path.name == "ch1.quick.json"
+    assert results.load_results("ch1", directory=tmp_path) is None
+
+
+def test_previous_results_are_kept_not_overwritten(tmp_path):
+    results.save_results("ch1", {"run": 1}, mode="full", device="cpu", wall_time_s=1, directory=tmp_path)
+    results.save_results("ch1", {"run": 2}, mode="full", device="cpu", wall_time_s=1, directory=tmp_path)
+    assert json.loads((tmp_path / "ch1.prev.json").read_text())["metrics"] == {"run": 1}
+    assert results.load_results("ch1", directory=tmp_path)["metrics"] == {"run": 2}
+    assert not list(tmp_path.glob("*.tmp"))
+
+
+def test_bad_files_name_the_file(tmp_path):
+    (tmp_path / "ch1.json").write_text("{not json")
+    with pytest.raises(ValueError, match=r"ch1\.json is not valid JSON"):
+        results.load_results("ch1", directory=tmp_path)
+    (tmp_path / "ch1.json").write_text("{}")
+    with pytest.raises(ValueError, match="missing date, device, metrics"):
+        results.load_results("ch1", directory=tmp_path)
+
+
+def test_metrics_must_be_a_dict(tmp_path):
+    with pytest.raises(TypeError, match="metrics must be a dict; got list"):
+        results.save_results("ch1", [1], mode="full", device="cpu", wall_time_s=1, directory=tmp_path)
