@@ -36,12 +36,19 @@ def main(argv: list[str] | None = None) -> int:
     rep.add_argument("--mode", choices=MODES, default=None, help="default: NODEBOOK_MODE, else quick")
     rep.add_argument("--device", default=None, help="default: cuda when available, else cpu")
     rep.add_argument("--seed", type=int, default=0)
+    nbs = sub.add_parser("notebooks", help="write chapter notebooks and student copies (solutions removed)")
+    nbs.add_argument("--out", default="_build/notebooks")
     show = sub.add_parser("show", help="print where a chapter's committed full-mode results came from")
     show.add_argument("chapter")
     args = parser.parse_args(argv)
     try:
         if args.command == "reproduce":
             reproduce(args.chapter, mode=args.mode, device=args.device, seed=args.seed)
+        elif args.command == "notebooks":
+            from .book import write_notebooks
+
+            for path in write_notebooks(args.out):
+                print(path)
         else:
             from .results import load_results
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+from pathlib import Path
 
 from .config import CHAPTERS, resolve_chapter
 from .results import load_results, repo_root
@@ -31,3 +32,37 @@ def full_run_note(chapter: str) -> str:
         return "no full-mode run has been committed yet"
     return (f"{record['wall_time_s']:.0f} s in full mode on {record['device_name']} "
             f"({record['date'][:10]}, commit {record['git_commit']})")
+
+
+_SOLUTION = re.compile(r"^```\{solution-start\}.*?^```\{solution-end\}\n```\n?", flags=re.S | re.M)
+
+
+def student_version(source: str) -> str:
+    """A chapter's MyST source with every gated solution (``solution-start`` … ``solution-end``) removed.
+
+    Raises:
+        ValueError: a ``solution-start`` without its ``solution-end`` (nothing is silently dropped).
+    """
+    stripped, n = _SOLUTION.subn("", source)
+    left = stripped.count("{solution-start}")
+    if left:
+        raise ValueError(f"found {left} solution-start block(s) without a matching solution-end")
+    return stripped
+
+
+def write_notebooks(out_dir: str | Path) -> list[Path]:
+    """Write each chapter as a notebook, plus a student copy without solutions, under ``out_dir``.
+
+    ``out_dir/<chapter>.ipynb`` and ``out_dir/student/<chapter>.ipynb``; outputs are never included.
+    """
+    import jupytext
+
+    out = Path(out_dir)
+    (out / "student").mkdir(parents=True, exist_ok=True)
+    written = []
+    for stem in CHAPTERS.values():
+        text = (repo_root() / "chapters" / f"{stem}.md").read_text()
+        for target, src in ((out / f"{stem}.ipynb", text), (out / "student" / f"{stem}.ipynb", student_version(text))):
+            jupytext.write(jupytext.reads(src, fmt="md:myst"), target, fmt="ipynb")
+            written.append(target)
+    return written
