@@ -18,7 +18,7 @@ from .results import provenance, save_results
 
 def reproduce(chapter: str, mode: str | None = None, device: str | None = None, seed: int = 0) -> dict:
     key = resolve_chapter(chapter)
-    cfg = setup(key, mode=mode, device=device, seed=seed)
+    cfg = setup(key, mode=mode, device=device, seed=seed, plots=False)
     module = experiments.load(key)
     start = time.perf_counter()
     metrics = module.run(cfg)

@@ -118,7 +118,7 @@ def seed_everything(seed: int) -> None:
     if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
         raise ValueError(f"seed must be a non-negative int; got {seed!r}")
     random.seed(seed)
-    np.random.seed(seed)
+    np.random.seed(seed)  # noqa: NPY002 (the global RNG is what learners' own code uses)
     torch.manual_seed(seed)
 
 
@@ -129,6 +129,7 @@ def setup(
     device: str | torch.device | None = None,
     dtype: torch.dtype = torch.float32,
     seed: int = 0,
+    plots: bool = True,
     verbose: bool = True,
 ) -> Config:
     """Choose mode, device, dtype and seed for a chapter and print one line saying so.
@@ -139,6 +140,7 @@ def setup(
         device: default from ``NODEBOOK_DEVICE``, else ``cuda`` when available, else ``cpu``.
         dtype: default floating dtype for the chapter's tensors (``torch.float32`` or ``torch.float64``).
         seed: seeds Python, NumPy and torch.
+        plots: apply the book's figure style (matplotlib and plotly) and its plotly renderer.
         verbose: print the one-line summary.
 
     Returns:
@@ -151,6 +153,10 @@ def setup(
     dev = resolve_device(device)
     seed_everything(seed)
     budget = dict(BUDGETS.get(key, {}).get(chosen_mode, {}))
+    if plots:
+        from .plotting import use_style
+
+        use_style()
     cfg = Config(chapter=key, mode=chosen_mode, device=dev, dtype=dtype, seed=seed, budget=budget)
     if verbose:
         print(cfg.summary())

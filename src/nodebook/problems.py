@@ -6,8 +6,8 @@ Each problem is ``func(t, y)`` plus ``exact(t)``, written with torch so it runs 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import torch
 

@@ -13,13 +13,15 @@ import json
 
 import plotly.io as pio
 from plotly.io.base_renderers import MimetypeRenderer
+from plotly.io.json import to_json_plotly
 
 RENDERER = "nodebook"
 
 
 def figure_html(fig_dict: dict) -> str:
     """The ``text/html`` fragment for a figure dict: a deterministic div id, no bundled plotly.js."""
-    payload = json.dumps(fig_dict, sort_keys=True, default=str).encode()
+    # plotly's encoder, not json.dumps(default=str): str() of a numpy array elides its middle ("...").
+    payload = to_json_plotly(fig_dict, pretty=False).encode()
     div_id = "nbfig-" + hashlib.sha1(payload).hexdigest()[:12]
     height = fig_dict.get("layout", {}).get("height") or 460
     return pio.to_html(fig_dict, full_html=False, include_plotlyjs=False, include_mathjax=False,
@@ -31,8 +33,6 @@ class BookRenderer(MimetypeRenderer):
     """A plotly renderer that returns both the plotly JSON and the book's HTML fragment."""
 
     def to_mimebundle(self, fig_dict):
-        from plotly.io.json import to_json_plotly
-
         return {
             "application/vnd.plotly.v1+json": json.loads(to_json_plotly(fig_dict, pretty=False)),
             "text/html": figure_html(fig_dict),
