@@ -26,11 +26,12 @@ def make_grid(t_out: list[float], step_size: float | None) -> list[float]:
     grid = [t0 + direction * k * step_size for k in range(n + 1)]
     merged = sorted(set(grid) | set(t_out), reverse=direction < 0)
     # Drop grid points that sit within round-off of an output time: a tiny step adds error, not accuracy.
+    # Output times themselves are never dropped, however close together the user put them.
     tol = 1e-9 * max(abs(t0), abs(t1), step_size)
     outs = set(t_out)
     kept: list[float] = []
     for s in merged:
-        if kept and abs(s - kept[-1]) <= tol:
+        if kept and abs(s - kept[-1]) <= tol and not (s in outs and kept[-1] in outs):
             if s in outs:
                 kept[-1] = s
             continue

@@ -26,7 +26,7 @@ def _combine(y: torch.Tensor, dt: float, coeffs: tuple[float, ...], ks: list[tor
     out = y
     for coeff, k in zip(coeffs, ks, strict=False):
         if coeff != 0.0:
-            out = out + (dt * coeff) * k
+            out = torch.add(out, k, alpha=dt * coeff)  # one fused op (and autograd node) per term
     return out
 
 
