@@ -6,13 +6,15 @@ tie the chapters to their full-mode runs.
 """
 
 from . import book, exercises, experiments, problems, results
+from .adjoint import AdjointStats, odeint_adjoint
 from .config import Config, setup
-from .measure import NFECounter, time_call, timer
+from .measure import NFECounter, peak_memory, time_call, timer
 from .solvers import SOLVERS, Solution, SolverError, SolverStats, odeint, solve
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "SOLVERS", "Config", "NFECounter", "Solution", "SolverError", "SolverStats", "book", "exercises", "experiments",
-    "odeint", "problems", "results", "setup", "solve", "time_call", "timer",
+    "SOLVERS", "AdjointStats", "Config", "NFECounter", "Solution", "SolverError", "SolverStats", "book",
+    "exercises", "experiments", "odeint", "odeint_adjoint", "peak_memory", "problems", "results", "setup",
+    "solve", "time_call", "timer",
 ]

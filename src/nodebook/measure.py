@@ -5,6 +5,8 @@ The chapters and the benchmarks use the same ones, so the book shows the numbers
 
 from __future__ import annotations
 
+import os
+import sys
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -74,3 +76,91 @@ def time_call(fn, *, repeat: int = 5, warmup: int = 1, device: torch.device | st
         times.append(tm.seconds)
     times.sort()
     return times[len(times) // 2]
+
+
+def peak_memory(fn, device: torch.device | str = "cpu", *, warmup: bool = True) -> int:
+    """Peak extra memory of ``fn()``: the most tensor bytes alive at once beyond those alive at its start.
+
+    The model and inputs made beforehand are not counted; what the call builds up is (for a training step,
+    the activations autograd keeps: what an adjoint pass keeps flat and backprop does not).
+
+    On CUDA this is ``torch.cuda.max_memory_allocated`` after ``reset_peak_memory_stats``, minus
+    ``memory_allocated`` at the start. On CPU, torch's profiler (``profile_memory=True``) records every
+    tensor allocation and free with the CPU allocator's running total; the peak is the largest total
+    reached, minus the total before the first event. Why not the process's peak RSS: glibc keeps freed
+    memory for reuse, so a warm process under-reports, while a fresh process counts one-time library
+    set-up (tens of MB), which swamps the few MB an adjoint pass needs. The profiler counts exactly the
+    tensor bytes autograd and the solver hold, like ``max_memory_allocated`` on CUDA; it leaves out
+    non-tensor memory (Python objects, autograd's graph nodes, BLAS scratch, the allocator's slack).
+
+    Args:
+        fn: a zero-argument callable, e.g. one forward and backward pass; in-process, any closure works.
+        device: where ``fn`` allocates: ``"cpu"`` or a CUDA device.
+        warmup: call ``fn()`` once first, unmeasured, so one-time allocations (``.grad`` buffers,
+            cuBLAS workspaces) are not counted.
+
+    Returns:
+        Peak extra bytes (an int >= 0). The profiler slows ``fn`` down: time it separately.
+    """
+    dev = torch.device(device)
+    if dev.type not in ("cpu", "cuda"):
+        raise ValueError(f"peak_memory measures 'cpu' or 'cuda' devices; got {str(dev)!r}")
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device {str(dev)!r} was asked for but CUDA is not available here; use 'cpu'")
+    if not callable(fn):
+        raise TypeError(f"fn must be a zero-argument callable; got {type(fn).__name__}")
+    if warmup:
+        fn()
+    if dev.type == "cuda":
+        torch.cuda.synchronize(dev)
+        torch.cuda.reset_peak_memory_stats(dev)
+        base = torch.cuda.memory_allocated(dev)
+        fn()
+        torch.cuda.synchronize(dev)
+        return max(0, torch.cuda.max_memory_allocated(dev) - base)
+    return _cpu_peak(fn)
+
+
+def _cpu_peak(fn) -> int:
+    from torch._C._profiler import _ExtraFields_Allocation
+    from torch.profiler import ProfilerActivity, profile
+
+    prof = profile(activities=[ProfilerActivity.CPU], profile_memory=True)
+    with _quiet_stderr():
+        prof.start()
+    try:
+        fn()
+    finally:
+        with _quiet_stderr():
+            prof.stop()
+    # Allocation events carry (alloc_size, total_allocated after it); frees have a negative size.
+    events, stack = [], list(prof.profiler.kineto_results.experimental_event_tree())
+    while stack:
+        e = stack.pop()
+        stack.extend(e.children)
+        x = e.extra_fields
+        if isinstance(x, _ExtraFields_Allocation) and x.device.type == "cpu":
+            events.append((e.start_time_ns, x.total_allocated, x.alloc_size))
+    if not events:
+        return 0
+    events.sort()
+    base = events[0][1] - events[0][2]
+    return max(0, max(total for _, total, _ in events) - base)
+
+
+@contextmanager
+def _quiet_stderr():
+    """Kineto writes two log lines per profiling session straight to file descriptor 2: hide them."""
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError):
+        yield
+        return
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)

@@ -92,6 +92,12 @@ def adaptive(cfg: Config, problem: problems.Problem | None = None) -> dict:
         rows.append({"tol": tol, **sol.stats.as_dict(), "error": float((sol.ys - exact).abs().max())})
     show_tol = 1e-4
     sol = solve(p.func, y0, t, method="dopri5", rtol=show_tol, atol=show_tol)
+    # The solution at each accepted step's start (the same run's dense output) and the exact solution
+    # where rejected trial steps started, for drawing the steps on the curve.
+    step_t = [s for s, _ in sol.stats.accepted] + [p.t1]
+    step_y = solve(p.func, y0, torch.tensor(step_t, dtype=torch.float64), rtol=show_tol, atol=show_tol).ys
+    rejected_t = [s for s, _ in sol.stats.rejected]
+    rejected_y = p.exact(torch.tensor(rejected_t, dtype=torch.float64))[:, 0].tolist() if rejected_t else []
     return {
         "rows": rows,
         "show_tol": show_tol,
@@ -100,6 +106,10 @@ def adaptive(cfg: Config, problem: problems.Problem | None = None) -> dict:
         "exact": exact[:, 0].tolist(),
         "accepted": sol.stats.accepted,
         "rejected": sol.stats.rejected,
+        "step_t": step_t,
+        "step_y": step_y[:, 0].tolist(),
+        "rejected_t": rejected_t,
+        "rejected_y": rejected_y,
         "stats": sol.stats.as_dict(),
     }
 
