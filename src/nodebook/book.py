@@ -60,8 +60,8 @@ def write_notebooks(out_dir: str | Path) -> list[Path]:
     out = Path(out_dir)
     (out / "student").mkdir(parents=True, exist_ok=True)
     written = []
-    for stem in CHAPTERS.values():
-        text = (repo_root() / "chapters" / f"{stem}.md").read_text()
+    for source in sorted((repo_root() / "chapters").glob("*.md")):
+        stem, text = source.stem, source.read_text()
         for target, src in ((out / f"{stem}.ipynb", text), (out / "student" / f"{stem}.ipynb", student_version(text))):
             jupytext.write(jupytext.reads(src, fmt="md:myst"), target, fmt="ipynb")
             written.append(target)

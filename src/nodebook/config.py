@@ -38,10 +38,22 @@ BUDGETS: dict[str, dict[str, dict[str, Any]]] = {
             "bench_batch": 1024,
         },
     },
+    # Chapter 2: ResNet vs ODE-Net on 2-D data.
+    "ch2": {
+        "quick": {"time_s": 90, "n_train": 512, "steps": 200, "batch_size": 128},
+        "full": {"time_s": 600, "n_train": 4096, "steps": 3000, "batch_size": 256},
+    },
+    # Chapter 3: the adjoint method, memory and time.
+    "ch3": {
+        "quick": {"time_s": 90, "n_steps": [10, 100, 1000], "batch": 32},
+        "full": {"time_s": 600, "n_steps": [10, 100, 1000], "batch": 1024},
+    },
 }
 
 CHAPTERS = {
     "ch1": "01_odes_and_solvers",
+    "ch2": "02_resnet_euler",
+    "ch3": "03_adjoint",
 }
 
 
