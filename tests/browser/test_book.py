@@ -66,7 +66,7 @@ SIGNATURE_JS = """gd => JSON.stringify({
   visible: (gd.data || []).map(t => t.visible === undefined ? true : t.visible),
   drawn: Array.from(gd.querySelectorAll(
       '.cartesianlayer path, .polarlayer path, .ternarylayer path, .shapelayer path, .imagelayer image'))
-    .map(el => el.getAttribute('d') || el.getAttribute('transform') || el.getAttribute('href') || ''),
+    .map(el => ['d', 'transform', 'href'].map(a => el.getAttribute(a) || '').join('|')),
 })"""
 
 IMAGES_JS = """() => Array.from(document.images).map(img => ({
