@@ -20,15 +20,6 @@ HAS_TORCHDIFFEQ = importlib.util.find_spec("torchdiffeq") is not None
 F64 = torch.float64
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    # Tiny tensors: on a busy 2-core machine a second intra-op thread costs far more than it gives.
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 class Decay(nn.Module):
     """``dh/dt = -k h``: ``h(t) = h(0) exp(-k t)``."""
 

@@ -12,16 +12,6 @@ from nodebook.data import concentric_circles
 from nodebook.models import Classifier, MLPDynamics, ODEBlock, ResNetBlocks
 from nodebook.train import History, accuracy, fit
 
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    # Tiny tensors: on a busy 2-core machine a second intra-op thread costs far more than it gives.
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 DATA = concentric_circles(96, seed=1)
 
 

@@ -1,0 +1,14 @@
+"""Shared test set-up."""
+
+import pytest
+import torch
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _one_thread():
+    # The tests use tiny tensors: on a busy 2-core machine a second intra-op thread costs far more than
+    # it gives (measured: tiny training steps 4-45x slower), and timing noise is what makes tests flaky.
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
