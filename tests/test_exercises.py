@@ -29,7 +29,7 @@ def test_check_step_rejects_wrong_shape():
 
 def test_stability_limit():
     assert check_stability_limit(0.0399, rate=50) == pytest.approx(0.04)
-    with pytest.raises(AssertionError, match="expected h_max ≈ 0.04"):
+    with pytest.raises(AssertionError, match="expected h_max for rate 50 ≈ 0.04; got 0.02"):
         check_stability_limit(0.02, rate=50)
     with pytest.raises(ValueError, match="rate must be > 0"):
         check_stability_limit(0.1, rate=-1)

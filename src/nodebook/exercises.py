@@ -14,6 +14,22 @@ import torch
 from . import problems
 
 
+def verdict_order(order: float, expected: int, tol: float, detail: str, hint: str) -> float:
+    """Pass (print ✓, return ``order``) when a measured order is within ``tol`` of ``expected``, else raise."""
+    if not math.isfinite(order) or abs(order - expected) > tol:
+        raise AssertionError(f"expected order {expected} (±{tol}); measured {order:.2f} ({detail}). Hint: {hint}")
+    print(f"✓ measured order {order:.2f} (expected {expected})")
+    return order
+
+
+def verdict_close(got: float, exact: float, *, what: str, hint: str, success: str, rel_tol: float = 0.02) -> float:
+    """Pass (print ``✓ success``, return ``exact``) when ``got`` is within ``rel_tol`` of ``exact``, else raise."""
+    if not math.isclose(float(got), exact, rel_tol=rel_tol):
+        raise AssertionError(f"expected {what} ≈ {exact:.4g}; got {float(got):.4g}. Hint: {hint}")
+    print(f"✓ {success}")
+    return exact
+
+
 def _observed_order(step: Callable, problem: problems.Problem, n_steps: tuple[int, ...]) -> tuple[float, list]:
     from .experiments.ch1 import fit_order
 
@@ -45,12 +61,8 @@ def check_step(step: Callable, expected_order: int, *, tol: float = 0.3) -> floa
         The measured order.
     """
     order, errs = _observed_order(step, problems.harmonic(), (32, 64, 128, 256, 512))
-    if not math.isfinite(order) or abs(order - expected_order) > tol:
-        raise AssertionError(
-            f"expected order {expected_order} (±{tol}); measured {order:.2f} (errors {errs[0]:.2e} … {errs[-1]:.2e}). "
-            "Hint: check the weights sum to 1 and that each stage evaluates f at the right time and state.")
-    print(f"✓ measured order {order:.2f} (expected {expected_order})")
-    return order
+    return verdict_order(order, expected_order, tol, f"errors {errs[0]:.2e} … {errs[-1]:.2e}",
+                         "check the weights sum to 1 and that each stage evaluates f at the right time and state.")
 
 
 def check_stability_limit(h_max: float, rate: float) -> float:
@@ -63,10 +75,6 @@ def check_stability_limit(h_max: float, rate: float) -> float:
     """
     if rate <= 0:
         raise ValueError(f"rate must be > 0 (a decaying problem); got {rate}")
-    exact = 2.0 / rate
-    if not math.isclose(float(h_max), exact, rel_tol=0.02):
-        raise AssertionError(
-            f"expected h_max ≈ {exact:.4g} for rate {rate:g}; got {float(h_max):.4g}. "
-            "Hint: write one Euler step as y_next = g · y and ask when |g| < 1.")
-    print(f"✓ h_max = {float(h_max):.4g}: Euler on y' = -{rate:g} y is stable for h < 2/{rate:g}")
-    return exact
+    return verdict_close(h_max, 2.0 / rate, what=f"h_max for rate {rate:g}",
+                         hint="write one Euler step as y_next = g · y and ask when |g| < 1.",
+                         success=f"h_max = {float(h_max):.4g}: Euler on y' = -{rate:g} y is stable for h < 2/{rate:g}")
