@@ -45,3 +45,8 @@ def test_bad_files_name_the_file(tmp_path):
 def test_metrics_must_be_a_dict(tmp_path):
     with pytest.raises(TypeError, match="metrics must be a dict; got list"):
         results.save_results("ch1", [1], mode="full", device="cpu", wall_time_s=1, directory=tmp_path)
+
+
+def test_provenance_of_a_benchmark_record_without_mode_or_wall_time():
+    line = results.provenance({"device_name": "NVIDIA H100", "date": "2026-11-23T10:00:00Z", "torch": "2.11"})
+    assert line == "on NVIDIA H100, 2026-11-23, torch 2.11, commit ?"

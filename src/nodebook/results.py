@@ -129,6 +129,9 @@ def load_results(chapter: str, mode: str = "full", directory: Path | None = None
 
 def provenance(record: dict) -> str:
     """One line saying where a record came from, for the chapter's caption."""
-    return (f"{record['mode']} mode on {record.get('device_name', record['device'])}, "
-            f"{record['date'][:10]}, torch {record.get('torch', '?')}, commit {record.get('git_commit', '?')}, "
-            f"{record.get('wall_time_s', float('nan')):.0f} s")
+    parts = [f"{record['mode']} mode on" if "mode" in record else "on",
+             f"{record.get('device_name', record.get('device', '?'))},", f"{record.get('date', '?')[:10]},",
+             f"torch {record.get('torch', '?')}, commit {record.get('git_commit', '?')}"]
+    if "wall_time_s" in record:
+        parts[-1] += f", {record['wall_time_s']:.0f} s"
+    return " ".join(parts)
