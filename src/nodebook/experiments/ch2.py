@@ -22,7 +22,7 @@ from contextlib import contextmanager
 
 import torch
 
-from ..config import Config
+from ..config import Config, torch_threads
 from ..data import concentric_circles, train_test_split
 from ..exercises import verdict_close, verdict_order
 from ..models import Classifier, MLPDynamics, ODEBlock, ResNetBlocks, count_parameters
@@ -35,22 +35,10 @@ LABELS = {"resnet": "ResNet", "odenet": "ODE-Net", "anode": "augmented ODE-Net"}
 FLOW_TOL = 1e-10  # the "exact" flow: dopri5 this tight in float64 is far below any Euler gap measured
 
 
-@contextmanager
-def _threads(device: torch.device) -> Iterator[None]:
-    """One CPU thread while the chapter's tiny models run.
-
-    A 2-D state through a width-32 MLP is a few microseconds of arithmetic per operation: intra-op
-    threads only add synchronisation, and on a shared CPU they made training ten times slower.
-    """
-    if torch.device(device).type != "cpu":
-        yield
-        return
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
+def _threads(device: torch.device):
+    """One CPU thread while the chapter's tiny models run (a 2-D state through a width-32 MLP is a few
+    microseconds of arithmetic per operation: intra-op threads only add synchronisation)."""
+    return torch_threads(1 if torch.device(device).type == "cpu" else None)
 
 
 @contextmanager

@@ -12,14 +12,13 @@ import functools
 import json
 import math
 import statistics
-from contextlib import contextmanager
 
 import numpy as np
 import torch
 
 from .. import results
 from ..adjoint import AdjointStats, odeint_adjoint
-from ..config import Config
+from ..config import Config, torch_threads
 from ..measure import NFECounter, peak_memory, time_call
 from ..models import MLPDynamics
 from ..solvers import odeint, solve
@@ -61,28 +60,18 @@ def one_pass(solver, func, y0, t, kwargs: dict):
 
 
 def budget_threads(fn):
-    """Run a ``cfg`` experiment with ``cfg.budget['threads']`` torch threads (see :func:`num_threads`).
+    """Run a ``cfg`` experiment with ``cfg.budget['threads']`` torch threads (:func:`~nodebook.config.torch_threads`).
 
     One thread on a small shared CPU: two threads that must wait for each other on a busy core are
     several times slower than one, and their timings jump from run to run.
     """
     @functools.wraps(fn)
     def wrapper(cfg, *args, **kwargs):
-        with num_threads(cfg.budget.get("threads", 0)):
+        with torch_threads(cfg.budget.get("threads", 0)):
             return fn(cfg, *args, **kwargs)
     return wrapper
 
 
-@contextmanager
-def num_threads(n: int):
-    """Run with ``n`` torch CPU threads (0: leave torch's setting), then restore it."""
-    before = torch.get_num_threads()
-    if n > 0:
-        torch.set_num_threads(n)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 def measure_steps(func, y0, t, steps, *, repeat: int = 3, device="cpu", on_row=None) -> list[dict]:
