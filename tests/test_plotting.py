@@ -6,6 +6,8 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+import math  # noqa: E402
+
 import matplotlib as mpl  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
@@ -321,3 +323,11 @@ def test_build_slider_shows_a_returned_matplotlib_figure_and_closes_it():
     before = len(plt.get_fignums())
     nbp.build_slider(draw, name="h", values=[1.0, 2.0])
     assert len(plt.get_fignums()) == before
+
+
+def test_join_paths_separates_paths_with_gaps():
+    xs, ys = nbp.join_paths([[(0, 1), (2, 3)], [(4, 5)]])
+    assert xs[:2] == [0.0, 2.0] and ys[:2] == [1.0, 3.0]
+    assert math.isnan(xs[2]) and xs[3] == 4.0 and math.isnan(ys[4])
+    with pytest.raises(ValueError, match=r"paths\[1\] must hold \(x, y\) points; got a point of length 3"):
+        nbp.join_paths([[(0, 1)], [(1, 2, 3)]])

@@ -12,12 +12,12 @@ Importing this package changes nothing by itself.
 
 from ._plotly import figure_html, register_renderer
 from .fields import phase_portrait, plot_solution, slope_field
-from .interactive import line_figure, loglog_figure, slider_figure
+from .interactive import join_paths, line_figure, loglog_figure, slider_figure
 from .style import FIELD_COLOR, METHOD_COLORS, PALETTE, method_color, trace_colors, use_style
 from .widgets import build_slider, live_slider
 
 __all__ = [
-    "FIELD_COLOR", "METHOD_COLORS", "PALETTE", "build_slider", "figure_html", "line_figure", "live_slider",
-    "loglog_figure", "method_color", "phase_portrait", "plot_solution", "register_renderer", "slider_figure",
-    "slope_field", "trace_colors", "use_style",
+    "FIELD_COLOR", "METHOD_COLORS", "PALETTE", "build_slider", "figure_html", "join_paths", "line_figure",
+    "live_slider", "loglog_figure", "method_color", "phase_portrait", "plot_solution", "register_renderer",
+    "slider_figure", "slope_field", "trace_colors", "use_style",
 ]

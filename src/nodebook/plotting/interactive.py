@@ -218,3 +218,25 @@ def loglog_figure(x: Any, ys: Mapping[str, Any], *, slopes: Mapping[str, float] 
             tr.name = f"{tr.name} (slope {slopes[tr.name]:.2f})"
     fig.update_traces(hovertemplate="%{x:.3g}, %{y:.3g}")
     return fig
+
+
+def join_paths(paths: Sequence[Sequence[Sequence[float]]]) -> tuple[list[float], list[float]]:
+    """Many 2-D paths as one plotly trace: their ``(x, y)`` points, with a gap (NaN) after each path.
+
+    Args:
+        paths: each path a sequence of ``(x, y)`` points.
+
+    Returns:
+        ``(xs, ys)`` for one ``go.Scatter`` (or one slider step) drawing every path.
+    """
+    xs: list[float] = []
+    ys: list[float] = []
+    for i, path in enumerate(paths):
+        for point in path:
+            if len(point) != 2:
+                raise ValueError(f"paths[{i}] must hold (x, y) points; got a point of length {len(point)}")
+            xs.append(float(point[0]))
+            ys.append(float(point[1]))
+        xs.append(float("nan"))
+        ys.append(float("nan"))
+    return xs, ys
