@@ -14,15 +14,6 @@ def cfg():
     return nb.setup("ch1", mode="quick", verbose=False)
 
 
-def test_fit_order_recovers_a_power_law():
-    h = [2.0**-k for k in range(2, 9)]
-    assert ch1.fit_order(h, [3 * x**3 for x in h]) == pytest.approx(3.0, abs=1e-9)
-    # round-off-level errors are left out instead of bending the fit
-    assert ch1.fit_order(h, [3 * x**2 for x in h[:4]] + [1e-16] * 3) == pytest.approx(2.0, abs=1e-9)
-    with pytest.raises(ValueError, match="need at least 2 errors above"):
-        ch1.fit_order(h, [1e-16] * len(h))
-
-
 def test_convergence_orders_match_theory(cfg):
     conv = ch1.convergence(cfg)
     assert conv["order"]["euler"] == pytest.approx(1, abs=0.1)

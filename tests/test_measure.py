@@ -93,3 +93,12 @@ def test_time_call_bad_arguments(repeat, warmup):
 def test_synchronize_is_a_no_op_on_cpu():
     measure.synchronize("cpu")
     measure.synchronize(None)
+
+
+def test_fit_order_recovers_a_power_law():
+    h = [2.0**-k for k in range(2, 9)]
+    assert measure.fit_order(h, [3 * x**3 for x in h]) == pytest.approx(3.0, abs=1e-9)
+    # round-off-level errors are left out instead of bending the fit
+    assert measure.fit_order(h, [3 * x**2 for x in h[:4]] + [1e-16] * 3) == pytest.approx(2.0, abs=1e-9)
+    with pytest.raises(ValueError, match="need at least 2 errors above"):
+        measure.fit_order(h, [1e-16] * len(h))

@@ -12,6 +12,7 @@ from collections.abc import Callable
 import torch
 
 from . import problems
+from .measure import fit_order
 
 
 def verdict_order(order: float, expected: int, tol: float, detail: str, hint: str) -> float:
@@ -31,8 +32,6 @@ def verdict_close(got: float, exact: float, *, what: str, hint: str, success: st
 
 
 def _observed_order(step: Callable, problem: problems.Problem, n_steps: tuple[int, ...]) -> tuple[float, list]:
-    from .experiments.ch1 import fit_order
-
     y0 = problem.initial(torch.float64)
     exact = problem.exact(torch.tensor([problem.t1], dtype=torch.float64))[-1]
     span = problem.t1 - problem.t0

@@ -164,3 +164,27 @@ def _quiet_stderr():
     finally:
         os.dup2(saved, 2)
         os.close(saved)
+
+
+def fit_order(h, err, *, floor: float = 1e-13, finest: int | None = 4) -> float:
+    """Slope of log(err) against log(h): the observed order of convergence (or any log–log slope).
+
+    Only the ``finest`` smallest ``h`` are used (an order is a statement about h → 0; coarse steps are
+    not yet in that regime; ``None`` uses all), and points whose error is at round-off level (below
+    ``floor``) or not finite are left out: they measure float64, not the method.
+
+    Raises:
+        ValueError: fewer than two usable points.
+    """
+    import math
+
+    import numpy as np
+
+    pts = sorted((math.log(a), math.log(b)) for a, b in zip(h, err, strict=True)
+                 if a > 0 and math.isfinite(b) and b > floor)
+    if finest is not None:
+        pts = pts[:finest]
+    if len(pts) < 2:
+        raise ValueError(f"need at least 2 errors above {floor:g} to fit an order; got {len(pts)}")
+    x, y = np.array(pts).T
+    return float(np.polyfit(x, y, 1)[0])

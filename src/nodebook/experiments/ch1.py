@@ -6,13 +6,11 @@ returns plain numbers and lists, so the chapter can plot and glue them and ``rep
 
 from __future__ import annotations
 
-import math
-
-import numpy as np
 import torch
 
 from .. import problems
 from ..config import Config
+from ..measure import fit_order
 from ..solvers import SolverError, solve
 
 FIXED_METHODS = ("euler", "midpoint", "rk4")
@@ -21,22 +19,6 @@ FIXED_METHODS = ("euler", "midpoint", "rk4")
 def rabbits() -> problems.Problem:
     """The chapter's running example: logistic growth of a rabbit population (thousands, years)."""
     return problems.logistic(rate=1.0, capacity=10.0, y0=1.0, t1=8.0)
-
-
-def fit_order(h: list[float], err: list[float], floor: float = 1e-13, finest: int | None = 4) -> float:
-    """Slope of log(err) against log(h): the observed order of convergence.
-
-    Only the ``finest`` smallest steps are used (the order is a statement about h → 0; coarse steps
-    are not yet in that regime), and points whose error is at round-off level (below ``floor``) are
-    left out: they measure float64, not the method.
-    """
-    pts = sorted((math.log(a), math.log(b)) for a, b in zip(h, err, strict=True) if b > floor)
-    if finest is not None:
-        pts = pts[:finest]
-    if len(pts) < 2:
-        raise ValueError(f"need at least 2 errors above {floor:g} to fit an order; got {len(pts)}")
-    x, y = np.array(pts).T
-    return float(np.polyfit(x, y, 1)[0])
 
 
 def convergence(cfg: Config, problem: problems.Problem | None = None,

@@ -25,10 +25,10 @@ import torch
 from ..config import Config, torch_threads
 from ..data import concentric_circles, train_test_split
 from ..exercises import verdict_close, verdict_order
+from ..measure import fit_order
 from ..models import Classifier, MLPDynamics, ODEBlock, ResNetBlocks, count_parameters
 from ..solvers import solve
 from ..train import accuracy, fit
-from .ch1 import fit_order
 
 MODELS = ("resnet", "odenet", "anode")
 LABELS = {"resnet": "ResNet", "odenet": "ODE-Net", "anode": "augmented ODE-Net"}

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import plotly.graph_objects as go
 
+from ..measure import fit_order
 from .fields import _to_numpy
 from .style import trace_colors
 
@@ -149,14 +150,6 @@ def slider_figure(x: Any, steps: Sequence[Sequence[Any]], *, trace_names: Sequen
     return fig
 
 
-def _fit_slope(x: Sequence[float], y: Sequence[float]) -> float:
-    x, y = np.asarray(x, float), np.asarray(y, float)
-    ok = (x > 0) & (y > 0) & np.isfinite(x) & np.isfinite(y)
-    if ok.sum() < 2:
-        raise ValueError(f"need at least 2 positive finite points to fit a slope; got {int(ok.sum())}")
-    return float(np.polyfit(np.log(x[ok]), np.log(y[ok]), 1)[0])
-
-
 def line_figure(x: Any, ys: Mapping[str, Any], *, xaxis_title: str = "", yaxis_title: str = "",
                 title: str = "", log_x: bool = False, log_y: bool = False, mode: str = "lines",
                 height: int = 420) -> go.Figure:
@@ -206,7 +199,8 @@ def loglog_figure(x: Any, ys: Mapping[str, Any], *, slopes: Mapping[str, float] 
         ValueError: as :func:`line_figure`, or ``slopes`` lacks one of the curves.
     """
     if slopes is True:
-        slopes = {name: _fit_slope(_vec(x, "x"), _vec(y, f"ys[{name!r}]")) for name, y in ys.items()}
+        slopes = {name: fit_order(_vec(x, "x"), _vec(y, f"ys[{name!r}]"), floor=0.0, finest=None)
+                  for name, y in ys.items()}
     if slopes:
         missing = [name for name in ys if name not in slopes]
         if missing:
