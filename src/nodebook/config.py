@@ -72,12 +72,24 @@ BUDGETS: dict[str, dict[str, dict[str, Any]]] = {
                  "failure_tolerances": [1e-3, 1e-4, 1e-5, 1e-6, 1e-7, 1e-8, 1e-9, 1e-10, 1e-11, 1e-12],
                  "segments": 4},
     },
+    # Chapter 4 (issue 5): ODE-Nets for classification: budget block below this line.
+
+    # Chapter 5 (issue 6): continuous normalizing flows: budget block below this line.
+
+    # Chapter 6 (issue 7): latent ODEs: budget block below this line.
+
 }
 
 CHAPTERS = {
     "ch1": "01_odes_and_solvers",
     "ch2": "02_resnet_euler",
     "ch3": "03_adjoint",
+    # ch4 below this line
+
+    # ch5 below this line
+
+    # ch6 below this line
+
 }
 
 
