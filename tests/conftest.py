@@ -12,3 +12,13 @@ def _one_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(n)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_cache(tmp_path_factory):
+    # Data caches written by tests (generated Hopper trajectories, fixture files) go to a throw-away folder,
+    # never into the reader's ~/.cache/nodebook.
+    mp = pytest.MonkeyPatch()
+    mp.setenv("NODEBOOK_CACHE", str(tmp_path_factory.mktemp("nodebook-cache")))
+    yield
+    mp.undo()

@@ -176,3 +176,12 @@ def test_elapsed_counts_from_setup():
     cfg = config.setup("ch1", verbose=False)
     first = cfg.elapsed()
     assert 0 <= first <= cfg.elapsed()
+
+
+def test_cache_dir_follows_the_environment_and_is_created(tmp_path, monkeypatch):
+    monkeypatch.setenv("NODEBOOK_CACHE", str(tmp_path / "c"))
+    path = config.cache_dir("hopper")
+    assert path == tmp_path / "c" / "hopper" and path.is_dir()
+    monkeypatch.delenv("NODEBOOK_CACHE")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert config.cache_dir() == tmp_path / "home" / ".cache" / "nodebook"

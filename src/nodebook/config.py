@@ -5,7 +5,8 @@ nothing else in the book reads environment variables. The two switches are
 
 * ``NODEBOOK_MODE``: ``quick`` (default; CPU-sized data and iteration counts, each chapter within its
   quick budget) or ``full`` (paper scale, GPU when present);
-* ``NODEBOOK_DEVICE``: overrides the device choice (``cpu``, ``cuda``, ``cuda:1``, ...).
+* ``NODEBOOK_DEVICE``: overrides the device choice (``cpu``, ``cuda``, ``cuda:1``, ...);
+* ``NODEBOOK_CACHE``: where generated or user-supplied data sets are cached (default ``~/.cache/nodebook``).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -135,6 +137,18 @@ def resolve_chapter(chapter: str) -> str:
         if key in (stem, stem + ".md"):
             return k
     raise ValueError(f"unknown chapter {chapter!r}; expected one of {', '.join(CHAPTERS)}")
+
+
+def cache_dir(sub: str | None = None) -> Path:
+    """The data cache: ``NODEBOOK_CACHE`` if set, else ``~/.cache/nodebook``; ``sub`` names a folder in it.
+
+    The folder is created on first use. Generated data sets (e.g. MuJoCo Hopper trajectories) and data a
+    reader downloaded themselves (MNIST IDX files, PhysioNet) live here, never inside the repository.
+    """
+    root = Path(os.environ.get("NODEBOOK_CACHE") or Path.home() / ".cache" / "nodebook").expanduser()
+    path = root / sub if sub else root
+    path.mkdir(parents=True, exist_ok=True)
+    return path
 
 
 def resolve_mode(mode: str | None = None) -> str:
