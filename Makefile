@@ -24,12 +24,12 @@ PIP_QUIET := { grep -v -E "^(WARNING: )?Location '.*' is ignored" || true; }
 # Extra arguments for `make lab`, e.g. LAB_ARGS="--no-browser --port 8890".
 LAB_ARGS ?=
 
-.PHONY: help venv book notebooks html test lint unit nbval browser lab bench clean
+.PHONY: help venv book notebooks html test lint unit nbval browser lab lab-test bench clean
 
 help:
 	@echo "make book   build the book into $(BUILD)/html (quick mode, execution cache) and learner notebooks"
 	@echo "make test   ruff, unit tests, book build (-W), nbval (re-run chapters), real-browser test"
-	@echo "make lab    JupyterLab with the chapters opening as live notebooks"
+	@echo "make lab    JupyterLab with the chapters opening as live notebooks (make lab-test checks it in chromium)"
 	@echo "make bench  benchmarks/solvers.py (nodebook vs torchdiffeq)"
 	@echo "make clean  remove $(BUILD) and caches (keeps .venv)"
 
@@ -85,7 +85,7 @@ nbval: html
 	NODEBOOK_MODE=quick $(BIN)/pytest --nbval-lax --nbval-current-env -p no:cacheprovider $(BUILD)/nbval/chapters
 
 browser: html
-	$(BIN)/pytest tests/browser
+	$(BIN)/pytest tests/browser/test_book.py
 
 test: lint unit book nbval browser
 	@echo "make test: all green"
@@ -103,6 +103,10 @@ $(LAB_STAMP): requirements-lab.txt $(STAMP)
 lab: $(LAB_STAMP)
 	$(BIN)/jupyter lab --ServerApp.root_dir="$(CURDIR)" --LabApp.default_url=/lab/tree/chapters \
 	  $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
+
+# JupyterLab in the browser: a chapter opens as a notebook and runs (not part of `make test`: lab is an extra).
+lab-test: $(LAB_STAMP)
+	$(BIN)/pytest tests/browser/test_lab.py
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/solvers.py
