@@ -14,14 +14,22 @@ from __future__ import annotations
 from ...models import build_table1_model, count_parameters
 from . import figure3
 from .augment import FirstCoordinate, circles, crossing_map
-from .figure3 import smoothness, tolerance_scan, training_nfe
-from .table import DATASETS, LABELS, MNIST1D_PUBLISHED, PAPER_TABLE1, build_model, dataset, train_table
+from .figure3 import memory_vs_nfe, smoothness, tolerance_scan, training_nfe
+from .table import (
+    DATASETS,
+    LABELS,
+    MNIST1D_PUBLISHED,
+    PAPER_TABLE1,
+    build_model,
+    dataset,
+    full_mode_columns,
+    train_table,
+)
 
 __all__ = [
     "DATASETS", "LABELS", "MNIST1D_PUBLISHED", "PAPER_TABLE1", "FirstCoordinate", "build_model",
-    "check_odenet_params", "circles", "crossing_map", "dataset", "figure3", "run", "smoothness", "tolerance_scan",
-    "train_table",
-    "training_nfe",
+    "check_odenet_params", "circles", "crossing_map", "dataset", "figure3", "full_mode_columns", "memory_vs_nfe", "run",
+    "smoothness", "tolerance_scan", "train_table", "training_nfe",
 ]
 
 
@@ -33,6 +41,7 @@ def run(cfg) -> dict:
         "dataset": trained["data"].name, "n_train": len(trained["data"].x_train),
         "n_test": len(trained["data"].x_test), "models": trained["rows"],
         "tolerance_scan": tolerance_scan(cfg, trained), "training_nfe": nfe_curve,
+        "memory_vs_nfe": memory_vs_nfe(cfg, trained), "smoothness": smoothness(cfg),
         "crossing_map": {k: {f: v[f] for f in ("final_loss", "outputs")} | {"nfe": v["nfe"][-1]}
                          for k, v in crossing_map(cfg).items()},
         "circles": circles(cfg)["rows"],

@@ -81,3 +81,36 @@ def smoothness(cfg: Config, tol: float = 1e-4, ref_tol: float = 1e-8, channels: 
             err = float((grads[1] - grads[0]).abs().max() / grads[0].abs().max())
             out[act] = {"nfe_forward": counts[0], "nfe_backward": counts[1], "grad_error": err}
     return {"tol": tol, "ref_tol": ref_tol, **out}
+
+
+def memory_vs_nfe(cfg: Config, trained: dict, rk_steps: tuple[int, ...] = (1, 2, 4, 8),
+                  tolerances: tuple[float, ...] = (1e-1, 1e-3, 1e-5)) -> dict:
+    """Table 1's memory column, measured: peak memory of a training step against the NFE it took.
+
+    The trained RK-Net is run with ``n`` RK4 steps (``4n`` evaluations, all kept for backpropagation);
+    the trained ODE-Net at each tolerance (adjoint: only what restarts the backward solve is kept).
+
+    Returns:
+        ``rknet`` and ``odenet``: lists of ``{"nfe", "memory_mib"}`` (``nfe``: forward evaluations).
+    """
+    from .table import step_memory
+
+    data, n = trained["data"], cfg.budget["batch_size"]
+    xb, yb = data.x_train[:n], data.y_train[:n]
+    out = {"rknet": [], "odenet": []}
+    with threads(cfg.device):
+        body = trained["models"]["rknet"].body
+        saved = body.options
+        try:
+            for k in rk_steps:
+                body.options = {"step_size": 1.0 / k}
+                mem = step_memory(trained["models"]["rknet"], xb, yb, cfg.device)
+                out["rknet"].append({"nfe": body.nfe_forward, "memory_mib": mem / 2**20})
+        finally:
+            body.options = saved
+        model = trained["models"]["odenet"]
+        for tol in tolerances:
+            with tolerance(model, tol):
+                mem = step_memory(model, xb, yb, cfg.device)
+                out["odenet"].append({"tol": tol, "nfe": model.body.nfe_forward, "memory_mib": mem / 2**20})
+    return out
