@@ -213,3 +213,18 @@ def test_fit_flow_lowers_the_kl_of_a_planar_flow():
     flow = F.PlanarFlow(2, 4)
     hist = F.fit_flow(flow, lambda s: F.kl_loss(flow, "four_modes", 256), steps=150, lr=1e-2)
     assert sum(hist["loss"][-10:]) / 10 < sum(hist["loss"][:10]) / 10 - 1.0
+
+
+# --------------------------------------------------------------------------------------------- figures
+def test_density_frames_figure_stores_every_frame():
+    axis = torch.linspace(-1, 1, 4).numpy()
+    dens = [torch.full((4, 4), float(k)).numpy() for k in range(3)]
+    pts = [torch.full((5, 2), float(k)).numpy() for k in range(3)]
+    fig = F.density_frames_figure(axis, dens, pts, [0.0, 0.5, 1.0], title="t = {t}")
+    steps = fig.layout.sliders[0].steps
+    assert len(steps) == 3 and steps[2].args[0]["z"][0][0][0] == 2.0 and steps[1].args[0]["x"][1][0] == 1.0
+    assert steps[1].args[1] == {"title.text": "t = 0.50"}
+    with pytest.raises(ValueError, match="one density and one sample set per time"):
+        F.density_frames_figure(axis, dens, pts[:2], [0.0, 0.5, 1.0])
+    with pytest.raises(ValueError, match=r"densities\[0\] must be shaped \(4, 4\)"):
+        F.density_frames_figure(axis, [d[:2] for d in dens], pts, [0.0, 0.5, 1.0])

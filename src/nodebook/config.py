@@ -77,6 +77,25 @@ BUDGETS: dict[str, dict[str, dict[str, Any]]] = {
     # Chapter 4 (issue 5): ODE-Nets for classification: budget block below this line.
 
     # Chapter 5 (issue 6): continuous normalizing flows: budget block below this line.
+    "ch5": {
+        # Quick: one KL target, two toy densities, small models, loose tolerances (CPU). Full: the GPU run,
+        # every target and toy density, FFJORD's toy model (3 x 64, concat-squash, tanh).
+        "quick": {"time_s": 90, "targets": ["ring"], "planar_k": [1, 8, 32], "cnf_m": [1, 8, 32],
+                  "cnf_hidden": 32, "kl_rk4_steps": 4, "kl_steps": 60, "kl_batch": 128, "kl_lr": 1e-2,
+                  "kl_eval": 20000, "toys": ["8gaussians", "moons"], "toy_hidden": [32, 32], "toy_t1": 1.0,
+                  "toy_tol": 1e-3, "toy_steps": 80, "toy_batch": 256, "toy_lr": 1e-2, "eval_tol": 1e-4,
+                  "n_train": 10000, "n_test": 2000, "n_samples": 2000, "grid": 48, "frames": 5,
+                  "hutch_dim": 8, "hutch_samples": 20000, "trace_dims": [2, 4, 8, 16, 32, 64],
+                  "trace_batch": 64, "trace_repeat": 3},
+        "full": {"time_s": 600, "targets": ["ring", "wave", "four_modes"], "planar_k": [1, 8, 32],
+                 "cnf_m": [1, 8, 32], "cnf_hidden": 32, "kl_rk4_steps": 8, "kl_steps": 500, "kl_batch": 512,
+                 "kl_lr": 1e-2, "kl_eval": 100000,
+                 "toys": ["8gaussians", "pinwheel", "checkerboard", "2spirals", "moons", "circles"],
+                 "toy_hidden": [64, 64, 64], "toy_t1": 0.5, "toy_tol": 1e-4, "toy_steps": 1500, "toy_batch": 512,
+                 "toy_lr": 5e-3, "eval_tol": 1e-5, "n_train": 100000, "n_test": 20000, "n_samples": 5000,
+                 "grid": 80, "frames": 9, "hutch_dim": 8, "hutch_samples": 200000,
+                 "trace_dims": [2, 4, 8, 16, 32, 64, 128], "trace_batch": 512, "trace_repeat": 5},
+    },
 
     # Chapter 6 (issue 7): latent ODEs: budget block below this line.
 
@@ -89,6 +108,7 @@ CHAPTERS = {
     # ch4 below this line
 
     # ch5 below this line
+    "ch5": "05_cnf",
 
     # ch6 below this line
 
