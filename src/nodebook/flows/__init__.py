@@ -19,8 +19,8 @@ from .trace import NOISES, exact_trace, hutchinson_trace, hutchinson_variance, s
 from .train import fit_flow, kl_loss, nll_loss
 
 __all__ = [
-    "CNF", "NOISES", "TARGETS", "TOY_DENSITIES", "TRACES", "ConcatSquashDynamics", "HyperDynamics", "PlanarFlow",
-    "PlanarLayer", "check_points", "density_frames_figure", "exact_trace", "fit_flow", "grid", "hutchinson_trace", "hutchinson_variance",
-    "kl_loss", "log_normaliser", "nll_loss", "sample_noise", "sample_toy", "standard_normal_log_prob",
-    "target_log_density",
+    "CNF", "ConcatSquashDynamics", "HyperDynamics", "NOISES", "PlanarFlow", "PlanarLayer", "TARGETS",
+    "TOY_DENSITIES", "TRACES", "check_points", "density_frames_figure", "exact_trace", "fit_flow", "grid",
+    "hutchinson_trace", "hutchinson_variance", "kl_loss", "log_normaliser", "nll_loss", "sample_noise",
+    "sample_toy", "standard_normal_log_prob", "target_log_density",
 ]
