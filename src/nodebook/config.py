@@ -82,8 +82,8 @@ BUDGETS: dict[str, dict[str, dict[str, Any]]] = {
         # every target and toy density, FFJORD's toy model (3 x 64, concat-squash, tanh).
         "quick": {"time_s": 90, "targets": ["ring"], "planar_k": [1, 8, 32], "cnf_m": [1, 8, 32],
                   "cnf_hidden": 32, "kl_rk4_steps": 4, "kl_steps": 60, "kl_batch": 128, "kl_lr": 1e-2,
-                  "kl_eval": 20000, "toys": ["8gaussians", "moons"], "toy_hidden": [32, 32], "toy_t1": 1.0,
-                  "toy_tol": 1e-3, "toy_steps": 80, "toy_batch": 256, "toy_lr": 1e-2, "eval_tol": 1e-4,
+                  "kl_eval": 20000, "toys": ["8gaussians", "moons"], "toy_hidden": [64, 64], "toy_t1": 1.0,
+                  "toy_tol": 1e-3, "toy_steps": 80, "toy_batch": 256, "toy_lr": 2e-2, "eval_tol": 1e-4,
                   "n_train": 10000, "n_test": 2000, "n_samples": 2000, "grid": 48, "frames": 5,
                   "hutch_dim": 8, "hutch_samples": 20000, "trace_dims": [2, 4, 8, 16, 32, 64],
                   "trace_batch": 64, "trace_repeat": 3},
