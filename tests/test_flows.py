@@ -228,3 +228,14 @@ def test_density_frames_figure_stores_every_frame():
         F.density_frames_figure(axis, dens, pts[:2], [0.0, 0.5, 1.0])
     with pytest.raises(ValueError, match=r"densities\[0\] must be shaped \(4, 4\)"):
         F.density_frames_figure(axis, [d[:2] for d in dens], pts, [0.0, 0.5, 1.0])
+
+
+def test_fit_flow_cosine_schedule_ends_at_lr_final():
+    torch.manual_seed(0)
+    flow = F.PlanarFlow(2, 1)
+    hist = F.fit_flow(flow, lambda s: F.kl_loss(flow, "ring", 8), steps=20, lr=1e-2, lr_final=1e-4)
+    assert hist["lr"][0] == pytest.approx(1e-2)
+    assert all(a >= b for a, b in zip(hist["lr"], hist["lr"][1:], strict=False))
+    assert hist["lr"][-1] == pytest.approx(1e-4, rel=0.1, abs=1e-4)
+    with pytest.raises(ValueError, match="steps must be an int >= 1; got 0"):
+        F.fit_flow(flow, lambda s: F.kl_loss(flow, "ring", 8), steps=0)

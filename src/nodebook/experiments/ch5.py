@@ -193,7 +193,8 @@ def train_toy(name: str, cfg: Config, *, progress: bool = False) -> dict:
         return nll_loss(model, x_train[idx])
 
     with _threads(cfg.device):
-        hist = fit_flow(model, loss, steps=b["toy_steps"], lr=b["toy_lr"], progress=progress, desc=name)
+        hist = fit_flow(model, loss, steps=b["toy_steps"], lr=b["toy_lr"], lr_final=b.get("toy_lr_final"),
+                        progress=progress, desc=name)
         test_nll = -float(_evaluate(model, x_test, b["eval_tol"]).mean())
         axis, pts, cell = grid(LIM, b["grid"], dtype=cfg.dtype, device=cfg.device)
         times = np.linspace(0.0, b["toy_t1"], b["frames"]).tolist()

@@ -31,15 +31,20 @@ def nll_loss(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
 
 
 def fit_flow(model: nn.Module, loss_fn: Callable[[int], torch.Tensor], *, steps: int, lr: float = 1e-3,
-             progress: bool = False, desc: str = "flow") -> dict[str, list[float]]:
+             lr_final: float | None = None, progress: bool = False, desc: str = "flow") -> dict[str, list[float]]:
     """Adam on ``loss_fn(step)`` for ``steps`` steps; return the history of loss, NFE and seconds per step.
 
+    With ``lr_final`` the learning rate follows a cosine from ``lr`` down to ``lr_final``; else it is constant.
+
     ``nfe`` is ``model.last_nfe`` after the loss (the forward solve; 0 for a model without a solver) and
-    ``nfe_backward`` ``model.last_backward_nfe`` after ``backward()``.
+    ``nfe_backward`` ``model.last_backward_nfe`` after ``backward()``; ``lr`` the learning rate of each step.
     """
     steps = _validate.positive_int("steps", steps)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
-    hist: dict[str, list[float]] = {"loss": [], "nfe": [], "nfe_backward": [], "seconds": []}
+    sched = None
+    if lr_final is not None:
+        sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=steps, eta_min=lr_final)
+    hist: dict[str, list[float]] = {"loss": [], "nfe": [], "nfe_backward": [], "seconds": [], "lr": []}
     device = next(model.parameters()).device
     bar = tqdm(range(steps), desc=desc, disable=not progress, leave=False)
     for step in bar:
@@ -49,7 +54,10 @@ def fit_flow(model: nn.Module, loss_fn: Callable[[int], torch.Tensor], *, steps:
         loss = loss_fn(step)
         nfe = getattr(model, "last_nfe", 0)
         loss.backward()
+        hist["lr"].append(opt.param_groups[0]["lr"])
         opt.step()
+        if sched is not None:
+            sched.step()
         synchronize(device)
         hist["seconds"].append(time.perf_counter() - start)
         hist["loss"].append(float(loss.detach()))
