@@ -92,8 +92,8 @@ BUDGETS: dict[str, dict[str, dict[str, Any]]] = {
                  "kl_lr": 1e-2, "kl_eval": 100000,
                  "toys": ["8gaussians", "pinwheel", "checkerboard", "2spirals", "moons", "circles"],
                  "toy_hidden": [64, 64, 64], "toy_t1": 0.5, "toy_tol": 1e-4, "toy_steps": 1500, "toy_batch": 512,
-                 "toy_lr": 1e-2, "toy_lr_final": 1e-3, "eval_tol": 1e-5, "n_train": 100000, "n_test": 20000, "n_samples": 5000,
-                 "grid": 80, "frames": 9, "hutch_dim": 8, "hutch_samples": 200000,
+                 "toy_lr": 1e-2, "toy_lr_final": 1e-3, "eval_tol": 1e-5, "n_train": 100000, "n_test": 20000,
+                 "n_samples": 5000, "grid": 80, "frames": 9, "hutch_dim": 8, "hutch_samples": 200000,
                  "trace_dims": [2, 4, 8, 16, 32, 64, 128], "trace_batch": 512, "trace_repeat": 5},
     },
 
