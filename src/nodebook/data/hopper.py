@@ -28,10 +28,6 @@ from .. import _validate
 from ..checkpoint import atomic_write_bytes, sidecar
 from ..config import cache_dir
 
-# MuJoCo picks an OpenGL backend at import; dm_control's default (GLFW) warns when there is no display.
-# EGL imports silently on a headless machine, and the Hopper physics never renders anyway.
-os.environ.setdefault("MUJOCO_GL", "egl")
-
 STATE_DIM = 14  # 7 joint positions (root x, z, angle; thigh, leg, foot, ...) and their 7 velocities
 _FORMAT = 1  # bump when the generator changes, so old caches are not mistaken for new ones
 
@@ -47,6 +43,10 @@ def generate_hopper(n_traj: int, n_steps: int, seed: int = 123) -> np.ndarray:
     n_traj = _validate.positive_int("n_traj", n_traj)
     n_steps = _validate.positive_int("n_steps", n_steps)
     rng = np.random.RandomState(_validate.seed(seed))
+    # dm_control picks an OpenGL backend at import; its default (GLFW) warns "X11: The DISPLAY environment
+    # variable is missing" on a headless machine. The physics never renders, so no backend is loaded at all
+    # (a value the reader set wins).
+    os.environ.setdefault("MUJOCO_GL", "disabled")
     from dm_control import suite  # lazy: importing MuJoCo costs a second and is needed only here
 
     physics = suite.load("hopper", "stand").physics
