@@ -3,14 +3,16 @@
 ``concentric_circles`` and ``two_moons`` (``toy2d``) are the 2-D sets whose hidden-state trajectories a
 chapter can draw; ``train_test_split`` and ``batches`` (``split``) work on any ``(x, y)`` pair.
 
-Irregular time series (chapter 6): the record and batch format and its splits (``irregular``), the
+Irregular time series (chapter 6): the record and batch format and its splits (``irregular``), scaling
+fitted on observed values only (``scaling``), the
 bidirectional spirals (``spirals``), MuJoCo Hopper trajectories (``hopper``, generated and cached), and
 readers for PhysioNet 2012 (``physionet``) and USHCN-Daily (``ushcn``) files a reader supplies.
 """
 
 from .hopper import hopper_times, hopper_trajectories
-from .irregular import FeatureScaler, IrregularSeries, collate, normalize_time, split_extrap, split_interp, subsample
+from .irregular import IrregularSeries, collate, split_extrap, split_interp, subsample
 from .physionet import load_physionet
+from .scaling import FeatureScaler, normalize_time
 from .spirals import Spirals, make_spirals
 from .split import batches, n_batches, permutation, train_test_split
 from .toy2d import concentric_circles, two_moons

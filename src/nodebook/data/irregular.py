@@ -12,8 +12,8 @@ A **batch** is the triple ``(t, x, mask)`` that the whole of chapter 6 passes ar
 
 :func:`collate` turns records into a batch; :func:`subsample` makes a regular batch irregular;
 :func:`split_interp` and :func:`split_extrap` choose what the encoder sees and what the loss scores;
-:func:`normalize_time` and :class:`FeatureScaler` bring times and values to unit scale, using observed
-values only (a missing 0 is not a measurement).
+:func:`~nodebook.data.scaling.normalize_time` and :class:`~nodebook.data.scaling.FeatureScaler` (module
+``scaling``, re-exported here) bring times and values to unit scale.
 """
 
 from __future__ import annotations
@@ -24,6 +24,10 @@ from dataclasses import dataclass, field
 import torch
 
 from .. import _validate
+from .scaling import FeatureScaler, normalize_time
+
+__all__ = ["FeatureScaler", "IrregularSeries", "collate", "normalize_time", "split_extrap", "split_interp",
+           "subsample"]
 
 
 @dataclass
@@ -182,68 +186,3 @@ def split_extrap(t: torch.Tensor, x: torch.Tensor, mask: torch.Tensor, *, by: st
         raise ValueError(f"by must be one of 'index', 'time'; got {by!r}")
     first = first.to(mask.dtype).view(1, -1, 1)
     return mask * first, mask * (1 - first)
-
-
-def normalize_time(t: torch.Tensor, t_max: float | None = None) -> torch.Tensor:
-    """Times divided by ``t_max`` (default ``t.max()``), so a grid starting at 0 ends at 1 (Rubanova et al.)."""
-    scale = float(t.max()) if t_max is None else _validate.positive_float("t_max", t_max)
-    if scale <= 0:
-        raise ValueError(f"t_max must be > 0; got {scale:g} (the largest time)")
-    return t / scale
-
-
-class FeatureScaler:
-    """Per-feature scaling fitted on observed values only.
-
-    ``kind="minmax"`` maps each feature's observed range to ``[0, 1]`` (Rubanova et al. on PhysioNet);
-    ``kind="standard"`` to mean 0, standard deviation 1. A constant feature gets scale 1 and a never
-    observed one offset 0 and scale 1, so neither divides by zero. Missing entries stay 0.
-    """
-
-    KINDS = ("minmax", "standard")
-
-    def __init__(self, kind: str = "minmax"):
-        if kind not in self.KINDS:
-            raise ValueError(f"kind must be one of {', '.join(map(repr, self.KINDS))}; got {kind!r}")
-        self.kind = kind
-        self.offset: torch.Tensor | None = None  # (D,)
-        self.scale: torch.Tensor | None = None  # (D,)
-
-    def fit(self, x: torch.Tensor, mask: torch.Tensor) -> FeatureScaler:
-        """Fit on ``x, mask: (..., D)``; only entries with mask 1 count. Returns ``self``."""
-        if mask.shape != x.shape or x.dim() < 1:
-            raise ValueError(f"x and mask must have the same shape (..., D); got {tuple(x.shape)}, "
-                             f"{tuple(mask.shape)}")
-        v, m = x.reshape(-1, x.shape[-1]).double(), mask.reshape(-1, x.shape[-1]).double() > 0
-        n = m.sum(0)
-        if self.kind == "minmax":
-            lo = torch.where(m, v, torch.inf).amin(0)
-            hi = torch.where(m, v, -torch.inf).amax(0)
-            offset, scale = lo, hi - lo
-        else:
-            offset = torch.where(m, v, 0).sum(0) / n.clamp(min=1)
-            scale = (torch.where(m, v - offset, 0).square().sum(0) / n.clamp(min=1)).sqrt()
-        seen = n > 0
-        self.offset = torch.where(seen, offset, 0.0).to(x.dtype)
-        self.scale = torch.where(seen & (scale > 0), scale, 1.0).to(x.dtype)
-        return self
-
-    def _fitted(self) -> tuple[torch.Tensor, torch.Tensor]:
-        if self.offset is None or self.scale is None:
-            raise RuntimeError("FeatureScaler is not fitted; call fit(x, mask) first")
-        return self.offset, self.scale
-
-    def transform(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
-        """``(x - offset) / scale``, then 0 where ``mask`` is 0 (when a mask is given)."""
-        offset, scale = self._fitted()
-        if x.shape[-1] != len(offset):
-            raise ValueError(f"x must have {len(offset)} features (last dim); got shape {tuple(x.shape)}")
-        z = (x - offset.to(x)) / scale.to(x)
-        return z if mask is None else z * mask
-
-    def inverse_transform(self, z: torch.Tensor) -> torch.Tensor:
-        """Back to the original units: ``z * scale + offset``."""
-        offset, scale = self._fitted()
-        if z.shape[-1] != len(offset):
-            raise ValueError(f"z must have {len(offset)} features (last dim); got shape {tuple(z.shape)}")
-        return z * scale.to(z) + offset.to(z)
