@@ -4,9 +4,9 @@
 chapter can draw; ``train_test_split`` and ``batches`` (``split``) work on any ``(x, y)`` pair.
 
 Irregular time series (chapter 6): the record and batch format and its splits (``irregular``), scaling
-fitted on observed values only (``scaling``), the
-bidirectional spirals (``spirals``), MuJoCo Hopper trajectories (``hopper``, generated and cached), and
-readers for PhysioNet 2012 (``physionet``) and USHCN-Daily (``ushcn``) files a reader supplies.
+fitted on observed values only (``scaling``), the bidirectional spirals (``spirals``), MuJoCo Hopper
+trajectories (``hopper``, generated and cached), and readers for PhysioNet 2012 (``physionet``) and
+USHCN-Daily (``ushcn``) files a reader supplies.
 """
 
 from .hopper import hopper_times, hopper_trajectories
