@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from nodebook.data import IrregularSeries, collate, split_extrap, split_interp, subsample
+from nodebook.data import IrregularSeries, collate, split_extrap, split_interp, subsample, summary
 
 
 def _gen(seed=0):
@@ -112,3 +112,14 @@ def test_split_extrap_observes_the_first_half_and_scores_the_second():
     assert (obs_t[:, 9:] == 0).all() and torch.equal(obs_t[:, :9], mask[:, :9])
     with pytest.raises(ValueError, match="by must be one of 'index', 'time'; got 'half'"):
         split_extrap(t, x, mask, by="half")
+
+
+def test_summary_counts_observations_on_each_records_own_grid():
+    a = _record([0.0, 1.0, 3.0], [[1.0, 10.0], [2.0, 20.0], [3.0, 30.0]], [[1, 1], [1, 0], [0, 1]])
+    b = _record([-1.0, 2.0], [[5.0, 50.0], [6.0, 60.0]])
+    s = summary([a, b])
+    assert s == {"n_series": 2, "n_features": 2, "n_observed": 8, "mean_times": 2.5,
+                 "observed_fraction": 0.8, "t_min": -1.0, "t_max": 3.0}
+    assert all(type(v) in (int, float) for v in s.values())
+    with pytest.raises(ValueError, match="at least one record"):
+        summary([])

@@ -10,7 +10,7 @@ USHCN-Daily (``ushcn``) files a reader supplies.
 """
 
 from .hopper import hopper_times, hopper_trajectories
-from .irregular import IrregularSeries, collate, split_extrap, split_interp, subsample
+from .irregular import IrregularSeries, collate, split_extrap, split_interp, subsample, summary
 from .physionet import load_physionet
 from .scaling import FeatureScaler, normalize_time
 from .spirals import Spirals, make_spirals
@@ -20,5 +20,5 @@ from .ushcn import load_ushcn, read_dly
 
 __all__ = ["FeatureScaler", "IrregularSeries", "Spirals", "batches", "collate", "concentric_circles",
            "hopper_times", "hopper_trajectories", "load_physionet", "load_ushcn", "make_spirals", "n_batches",
-           "normalize_time", "permutation", "read_dly", "split_extrap", "split_interp", "subsample",
+           "normalize_time", "permutation", "read_dly", "split_extrap", "split_interp", "subsample", "summary",
            "train_test_split", "two_moons"]

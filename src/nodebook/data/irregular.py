@@ -27,7 +27,7 @@ from .. import _validate
 from .scaling import FeatureScaler, normalize_time
 
 __all__ = ["FeatureScaler", "IrregularSeries", "collate", "normalize_time", "split_extrap", "split_interp",
-           "subsample"]
+           "subsample", "summary"]
 
 
 @dataclass
@@ -92,6 +92,26 @@ def collate(records: Sequence[IrregularSeries], *, dtype: torch.dtype = torch.fl
         x[b, idx] = (r.values * r.mask).to(dtype)
         mask[b, idx] = r.mask.to(dtype)
     return t.to(dtype=dtype, device=device), x.to(device), mask.to(device)
+
+
+def summary(records: Sequence[IrregularSeries]) -> dict[str, int | float]:
+    """Plain-Python numbers describing a set of records (for printing and glueing in a chapter).
+
+    Returns:
+        ``n_series``, ``n_features``, ``n_observed`` (values), ``mean_times`` (time points per series),
+        ``observed_fraction`` (observed values over all ``sum_i T_i * D`` cells of the records' own
+        grids), ``t_min`` and ``t_max``.
+    """
+    if len(records) == 0:
+        raise ValueError("summary needs at least one record; got 0")
+    n_obs = sum(r.n_observed for r in records)
+    cells = sum(r.mask.numel() for r in records)
+    n_times = sum(len(r.times) for r in records)
+    nonempty = [r.times for r in records if len(r.times)]
+    return {"n_series": len(records), "n_features": int(records[0].values.shape[1]), "n_observed": n_obs,
+            "mean_times": n_times / len(records), "observed_fraction": n_obs / cells if cells else 0.0,
+            "t_min": min(float(t[0]) for t in nonempty) if nonempty else 0.0,
+            "t_max": max(float(t[-1]) for t in nonempty) if nonempty else 0.0}
 
 
 def _check_batch(t: torch.Tensor, x: torch.Tensor, mask: torch.Tensor | None) -> None:
