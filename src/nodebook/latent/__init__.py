@@ -15,11 +15,11 @@ A batch is ``(t, x, mask)``: ``t: (T,)`` the sorted union of the batch's observa
 from .baselines import RNNVAE, RNNBaseline, RNNDecoder
 from .encoders import GRUEncoder, ODERNNEncoder, check_series
 from .losses import gaussian_kl, masked_gaussian_log_likelihood, masked_mse, masked_rmse, masked_sse
-from .model import LatentODE, LatentVariableModel, prediction_times
+from .model import LatentODE, LatentVariableModel, align_start
 from .training import SeriesHistory, fit_series, kl_schedule
 
 __all__ = [
-    "GRUEncoder", "LatentODE", "LatentVariableModel", "ODERNNEncoder", "RNNBaseline", "RNNDecoder", "RNNVAE",
+    "GRUEncoder", "align_start", "LatentODE", "LatentVariableModel", "ODERNNEncoder", "RNNBaseline", "RNNDecoder", "RNNVAE",
     "SeriesHistory", "check_series", "fit_series", "gaussian_kl", "kl_schedule", "masked_gaussian_log_likelihood",
-    "masked_mse", "masked_rmse", "masked_sse", "prediction_times",
+    "masked_mse", "masked_rmse", "masked_sse",
 ]

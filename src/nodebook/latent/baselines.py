@@ -17,7 +17,7 @@ from torch import nn
 from .. import _validate
 from .encoders import GRUEncoder, check_series
 from .losses import masked_mse
-from .model import LatentVariableModel, prediction_times
+from .model import LatentVariableModel, align_start
 
 
 class RNNDecoder(nn.Module):
@@ -64,7 +64,7 @@ class RNNBaseline(nn.Module):
                 t_pred: torch.Tensor | None = None) -> torch.Tensor:
         """Predictions ``(batch, T', D)`` at ``t_pred`` (default ``t_obs``)."""
         check_series(t_obs, x_obs, m_obs)
-        t_pred = prediction_times(t_obs, t_pred)
+        t_obs, x_obs, m_obs, t_pred = align_start(t_obs, x_obs, m_obs, t_pred)
         h = torch.tanh(self.bridge(self.encoder(t_obs, x_obs, m_obs)))
         return self.decoder(h, t_obs[0], t_pred)
 

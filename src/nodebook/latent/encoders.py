@@ -80,6 +80,10 @@ class _BackwardEncoder(nn.Module):
             if self.time_input:
                 last = torch.where(observed[:, i], t[i], last)
             started = started | observed[:, i]
+        if self.time_input:  # one last input: how far the series' first observation is from t[0], where z0 is
+            gap = torch.where(started, last - t[0], 0.0).unsqueeze(-1)
+            zeros = x.new_zeros(batch, 2 * self.input_dim)
+            h = self.gru(torch.cat([zeros, gap], dim=-1), h)
         return h
 
 
@@ -87,7 +91,9 @@ class GRUEncoder(_BackwardEncoder):
     """A GRU run backwards in time whose input is ``[x_i · mask_i, mask_i, Δt_i]``.
 
     ``Δt_i`` is the time from ``t_i`` to the series' previous update (the next observation in forward
-    time; 0 at the series' last observation), so the GRU sees how far apart the observations are.
+    time; 0 at the series' last observation), so the GRU sees how far apart the observations are. A last
+    update with nothing observed feeds the gap from the first observation back to ``t[0]``, where the
+    latent state ``z0`` will live.
 
     Args:
         input_dim: features ``D`` per time point.

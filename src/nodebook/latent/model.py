@@ -29,16 +29,25 @@ from .encoders import check_series
 from .losses import gaussian_kl, masked_gaussian_log_likelihood
 
 
-def prediction_times(t_obs: torch.Tensor, t_pred: torch.Tensor | None) -> torch.Tensor:
-    """The times to decode at: ``t_pred`` (default ``t_obs``), which must not start before ``t_obs[0]``."""
+def align_start(t_obs: torch.Tensor, x_obs: torch.Tensor, m_obs: torch.Tensor, t_pred: torch.Tensor | None
+                ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Make the observation grid start where the predictions do: ``z0`` lives at ``t_obs[0]``.
+
+    When ``t_pred`` (default ``t_obs``) starts before ``t_obs[0]``, its first time is prepended to the
+    observation grid as a time with nothing observed, so the encoder carries its state back to it.
+
+    Returns:
+        ``(t_obs, x_obs, m_obs, t_pred)``, with ``t_pred[0] >= t_obs[0]``.
+    """
     if t_pred is None:
-        return t_obs
+        return t_obs, x_obs, m_obs, t_obs
     if not isinstance(t_pred, torch.Tensor) or t_pred.dim() != 1 or len(t_pred) < 1:
         raise ValueError(f"t_pred must be a 1-D tensor of times; got {_validate.describe(t_pred)}")
     if float(t_pred[0]) < float(t_obs[0]):
-        raise ValueError(f"t_pred must start at or after the first observation time {float(t_obs[0]):g} "
-                         f"(where z0 lives); got t_pred[0]={float(t_pred[0]):g}")
-    return t_pred
+        pad = x_obs.new_zeros(x_obs.shape[0], 1, x_obs.shape[2])
+        t_obs = torch.cat([t_pred[:1].to(t_obs), t_obs])
+        x_obs, m_obs = torch.cat([pad, x_obs], dim=1), torch.cat([pad, m_obs], dim=1)
+    return t_obs, x_obs, m_obs, t_pred
 
 
 class LatentVariableModel(nn.Module):
@@ -70,7 +79,8 @@ class LatentVariableModel(nn.Module):
 
         Args:
             t_obs: ``(T,)``; x_obs, m_obs: ``(batch, T, D)`` the observed part.
-            t_pred: ``(T',)`` times to predict at, from ``t_obs[0]`` on (default ``t_obs``).
+            t_pred: ``(T',)`` increasing times to predict at (default ``t_obs``); ``z0`` lives at the
+                earlier of ``t_obs[0]`` and ``t_pred[0]``.
             n_samples: posterior samples ``S``.
             sample: ``False`` decodes the posterior mean (``S`` copies of it).
 
@@ -78,7 +88,7 @@ class LatentVariableModel(nn.Module):
             ``pred: (S, batch, T', D)``, ``mu`` and ``logvar``: ``(batch, latent_dim)``.
         """
         check_series(t_obs, x_obs, m_obs)
-        t_pred = prediction_times(t_obs, t_pred)
+        t_obs, x_obs, m_obs, t_pred = align_start(t_obs, x_obs, m_obs, t_pred)
         n_samples = _validate.positive_int("n_samples", n_samples)
         mu, logvar = self.posterior(t_obs, x_obs, m_obs)
         eps = torch.randn(n_samples, *mu.shape, dtype=mu.dtype, device=mu.device) if sample else 0.0
@@ -164,4 +174,4 @@ class LatentODE(LatentVariableModel):
         return self.decoder(self.latent_path(z0, t0, t_pred))
 
 
-__all__ = ["LatentODE", "LatentVariableModel", "prediction_times"]
+__all__ = ["LatentODE", "LatentVariableModel", "align_start"]
