@@ -19,7 +19,7 @@ from .model import LatentODE, LatentVariableModel, align_start
 from .training import SeriesHistory, fit_series, kl_schedule
 
 __all__ = [
-    "GRUEncoder", "align_start", "LatentODE", "LatentVariableModel", "ODERNNEncoder", "RNNBaseline", "RNNDecoder", "RNNVAE",
-    "SeriesHistory", "check_series", "fit_series", "gaussian_kl", "kl_schedule", "masked_gaussian_log_likelihood",
-    "masked_mse", "masked_rmse", "masked_sse",
+    "GRUEncoder", "LatentODE", "LatentVariableModel", "ODERNNEncoder", "RNNBaseline", "RNNDecoder", "RNNVAE",
+    "SeriesHistory", "align_start", "check_series", "fit_series", "gaussian_kl", "kl_schedule",
+    "masked_gaussian_log_likelihood", "masked_mse", "masked_rmse", "masked_sse",
 ]
