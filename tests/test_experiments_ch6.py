@@ -102,3 +102,22 @@ def test_check_kl_accepts_the_closed_form_and_rejects_a_wrong_one(capsys):
     assert "✓" in capsys.readouterr().out
     with pytest.raises(AssertionError, match="Hint"):
         ch6.check_kl(lambda mu, lv: 0.5 * (lv.exp() + mu**2 - 1).sum(-1))
+
+
+def test_physionet_runs_on_fixture_files_and_only_when_data_is_there(cfg, tmp_path):
+    from nodebook.data import physionet as pn
+    from nodebook.experiments.ch6 import physionet
+
+    assert not physionet.available(tmp_path)
+    folder = pn.write_example(tmp_path, n_patients=5, seed=1)
+    assert physionet.available(folder)
+    small = dataclasses.replace(cfg, budget={**cfg.budget, "physionet": {
+        "max_patients": 5, "quantization": 0.1, "latent_dim": 2, "hidden": 4, "width": 6, "obs_std": 0.1,
+        "epochs": 1, "batch_size": 4, "lr": 1e-2, "method": "euler"}})
+    out = physionet.run_physionet(small, folder)
+    assert (out["n_train"], out["n_test"]) == (4, 1)
+    for task in ("interp", "extrap"):
+        for name in physionet.MODELS:
+            assert 0 <= out["mse"][task][name] < 10
+    with pytest.raises(ValueError, match="expected one of latent_ode_odernn"):
+        physionet.build_model("gru", small, 41)

@@ -92,6 +92,10 @@ BUDGETS: dict[str, dict[str, dict[str, Any]]] = {
             "hopper": {"n_traj": 80, "n_steps": 50, "fracs": [0.1, 0.2, 0.3, 0.5], "latent_dim": 10,
                        "hidden": 30, "width": 50, "obs_std": 0.05, "epochs": 5, "batch_size": 16, "lr": 1e-2,
                        "lr_decay": 0.99, "kl_warmup": 10, "method": "rk4", "encoder_method": "euler"},
+            # PhysioNet runs only from the command line, and only when the reader has put the data in the cache.
+            "physionet": {"max_patients": 200, "quantization": 0.1, "latent_dim": 10, "hidden": 20, "width": 40,
+                          "obs_std": 0.01, "epochs": 2, "batch_size": 50, "lr": 1e-2, "kl_warmup": 5,
+                          "method": "euler"},
         },
         "full": {
             "time_s": 1800,
@@ -103,6 +107,9 @@ BUDGETS: dict[str, dict[str, dict[str, Any]]] = {
                        "hidden": 100, "width": 300, "obs_std": 0.01, "epochs": 100, "batch_size": 1000,
                        "lr": 1e-2, "lr_decay": 0.999, "kl_warmup": 100, "method": "rk4",
                        "encoder_method": "euler"},
+            "physionet": {"max_patients": None, "quantization": 0.1, "latent_dim": 20, "hidden": 40, "width": 100,
+                          "obs_std": 0.01, "epochs": 30, "batch_size": 200, "lr": 1e-2, "kl_warmup": 50,
+                          "method": "rk4"},
         },
     },
 
