@@ -75,10 +75,81 @@ BUDGETS: dict[str, dict[str, dict[str, Any]]] = {
                  "segments": 4},
     },
     # Chapter 4 (issue 5): ODE-Nets for classification: budget block below this line.
+    "ch4": {
+        # Quick: MNIST-1D on one CPU thread with narrow models (16 channels) and a few epochs; the ODE-Net
+        # trains at a loose tolerance with the adjoint. Full: the paper's 64 channels, trained to
+        # convergence on a GPU (checkpointed, resumable).
+        "quick": {"time_s": 90, "dataset": "mnist1d", "n_train": None, "n_test": None, "channels": 16,
+                  "hidden": 300, "resnet_blocks": 6, "rk_steps": 2, "train_tol": 1e-2, "pool": False,
+                  "activation": "softplus",
+                  "steps": 120, "batch_size": 128, "lr": 1e-2, "weight_decay": 0.0, "scan_test": 500,
+                  "tolerances": [1e-1, 3e-2, 1e-2, 3e-3, 1e-3, 1e-4],
+                  "augment_steps": 100, "augment_width": 16, "circles_steps": 80, "checkpoint": False},
+        "full": {"time_s": 900, "dataset": "mnist1d", "n_train": None, "n_test": None, "channels": 64,
+                 "hidden": 300, "resnet_blocks": 6, "rk_steps": 2, "train_tol": 1e-3, "pool": False,
+                 "activation": "softplus",
+                 "steps": 4000, "batch_size": 128, "lr": 3e-3, "weight_decay": 1e-4, "scan_test": None,
+                 "tolerances": [1e-1, 3e-2, 1e-2, 3e-3, 1e-3, 3e-4, 1e-4, 1e-5],
+                 "augment_steps": 300, "augment_width": 16, "circles_steps": 1000, "checkpoint": True,
+                 "checkpoint_every": 500},
+    },
 
     # Chapter 5 (issue 6): continuous normalizing flows: budget block below this line.
+    "ch5": {
+        # Quick: one KL target, two toy densities, small models, loose tolerances (CPU). Full: the GPU run,
+        # every target and toy density, FFJORD's toy model (3 x 64, concat-squash, tanh).
+        "quick": {"time_s": 90, "targets": ["ring"], "planar_k": [1, 8, 32], "cnf_m": [1, 8, 32],
+                  "cnf_hidden": 32, "kl_rk4_steps": 4, "kl_steps": 60, "kl_batch": 128, "kl_lr": 1e-2,
+                  "kl_eval": 20000, "toys": ["8gaussians", "moons"], "toy_hidden": [64, 64], "toy_t1": 1.0,
+                  "toy_tol": 1e-3, "toy_steps": 80, "toy_batch": 256, "toy_lr": 2e-2, "eval_tol": 1e-4,
+                  "n_train": 10000, "n_test": 2000, "n_samples": 2000, "grid": 48, "frames": 5,
+                  "hutch_dim": 8, "hutch_samples": 20000, "trace_dims": [2, 4, 8, 16, 32, 64],
+                  "trace_batch": 64, "trace_repeat": 3},
+        "full": {"time_s": 600, "targets": ["ring", "wave", "four_modes"], "planar_k": [1, 8, 32],
+                 "cnf_m": [1, 8, 32], "cnf_hidden": 32, "kl_rk4_steps": 8, "kl_steps": 500, "kl_batch": 512,
+                 "kl_lr": 1e-2, "kl_eval": 100000,
+                 "toys": ["8gaussians", "pinwheel", "checkerboard", "2spirals", "moons", "circles"],
+                 "toy_hidden": [64, 64, 64], "toy_t1": 0.5, "toy_tol": 1e-4, "toy_steps": 1500, "toy_batch": 512,
+                 "toy_lr": 1e-2, "toy_lr_final": 1e-3, "eval_tol": 1e-5, "n_train": 100000, "n_test": 20000,
+                 "n_samples": 5000, "grid": 80, "frames": 9, "hutch_dim": 8, "hutch_samples": 200000,
+                 "trace_dims": [2, 4, 8, 16, 32, 64, 128], "trace_batch": 512, "trace_repeat": 5},
+    },
 
     # Chapter 6 (issue 7): latent ODEs: budget block below this line.
+    "ch6": {
+        # Quick: a few hundred spirals and ~100 Hopper trajectories, one model per kind trained on all
+        # observation counts (fractions), RK4 one step per gap: far from converged, seconds on a CPU.
+        # Full (GPU): the paper's 1000 spirals, 10 000 Hopper trajectories x 200 (the paper's 300 epochs cut to
+        # 50 of batch 1000, so that the whole run is meant to fit ~20 min on one GPU; not yet measured there).
+        "quick": {
+            "time_s": 90,
+            "spirals": {"n_train": 256, "n_test": 128, "n_total": 1000, "n_sample": 200, "noise_std": 0.3,
+                        "n_obs": [30, 50, 100], "shared": True, "latent_dim": 4, "hidden": 25, "width": 20,
+                        "steps": 100, "batch_size": 64, "lr": 1e-2, "lr_decay": 0.995, "kl_warmup": 30,
+                        "method": "rk4"},
+            "hopper": {"n_traj": 80, "n_steps": 50, "fracs": [0.1, 0.2, 0.3, 0.5], "latent_dim": 10,
+                       "hidden": 30, "width": 50, "obs_std": 0.05, "epochs": 5, "batch_size": 16, "lr": 1e-2,
+                       "lr_decay": 0.99, "kl_warmup": 10, "method": "rk4", "encoder_method": "euler"},
+            # PhysioNet runs only from the command line, and only when the reader has put the data in the cache.
+            "physionet": {"max_patients": 200, "quantization": 0.1, "latent_dim": 10, "hidden": 20, "width": 40,
+                          "obs_std": 0.01, "epochs": 2, "batch_size": 50, "lr": 1e-2, "kl_warmup": 5,
+                          "method": "euler"},
+        },
+        "full": {
+            "time_s": 1800,
+            "spirals": {"n_train": 1000, "n_test": 500, "n_total": 1000, "n_sample": 200, "noise_std": 0.3,
+                        "n_obs": [30, 50, 100], "shared": True, "latent_dim": 4, "hidden": 25, "width": 20,
+                        "steps": 2000, "batch_size": 1000, "lr": 1e-2, "lr_decay": 0.999, "kl_warmup": 200,
+                        "method": "rk4"},
+            "hopper": {"n_traj": 10000, "n_steps": 200, "fracs": [0.1, 0.2, 0.3, 0.5], "latent_dim": 15,
+                       "hidden": 100, "width": 300, "obs_std": 0.01, "epochs": 50, "batch_size": 1000,
+                       "lr": 1e-2, "lr_decay": 0.999, "kl_warmup": 100, "method": "rk4",
+                       "encoder_method": "euler"},
+            "physionet": {"max_patients": None, "quantization": 0.1, "latent_dim": 20, "hidden": 40, "width": 100,
+                          "obs_std": 0.01, "epochs": 30, "batch_size": 200, "lr": 1e-2, "kl_warmup": 50,
+                          "method": "rk4"},
+        },
+    },
 
 }
 
@@ -87,10 +158,13 @@ CHAPTERS = {
     "ch2": "02_resnet_euler",
     "ch3": "03_adjoint",
     # ch4 below this line
+    "ch4": "04_odenets",
 
     # ch5 below this line
+    "ch5": "05_cnf",
 
     # ch6 below this line
+    "ch6": "06_latent_ode",
 
 }
 

@@ -8,8 +8,11 @@ an input lift (zero augmentation or linear) and a linear head.
 from .blocks import ODEBlock, ResNetBlocks
 from .classifier import LIFTS, Classifier, count_parameters, ode_blocks
 from .dynamics import ACTIVATIONS, MLPDynamics
+from .odenet import MLP, TABLE1, ConvClassifier, ConvDynamics, build_table1_model, nfe, tolerance
 
 __all__ = [
     "ACTIVATIONS", "LIFTS", "Classifier", "MLPDynamics", "ODEBlock", "ResNetBlocks", "count_parameters",
     "ode_blocks",
+    # Chapter 4
+    "MLP", "TABLE1", "ConvClassifier", "ConvDynamics", "build_table1_model", "nfe", "tolerance",
 ]

@@ -1,0 +1,63 @@
+"""Chapter 4's experiments: ODE-Nets for classification (Chen et al.'s Table 1 and Figure 3, offline).
+
+* :mod:`.table`: :func:`train_table` trains the 1-layer MLP, ResNet, RK-Net and ODE-Net alike and measures
+  test error, parameters, peak memory and time per step;
+* :mod:`.figure3`: :func:`tolerance_scan` and :func:`training_nfe`, the NFE measurements of Figure 3;
+* :mod:`.augment`: :func:`crossing_map` (the 1-D map no flow can learn) and :func:`circles`.
+
+:func:`run` is what ``python -m nodebook reproduce ch4`` saves; the ``check_*`` functions are the
+self-checks of the chapter's exercises.
+"""
+
+from __future__ import annotations
+
+from ...models import build_table1_model, count_parameters
+from . import figure3
+from .augment import FirstCoordinate, circles, crossing_map
+from .figure3 import memory_vs_nfe, smoothness, tolerance_scan, training_nfe
+from .table import (
+    DATASETS,
+    LABELS,
+    MNIST1D_PUBLISHED,
+    PAPER_TABLE1,
+    build_model,
+    dataset,
+    full_mode_columns,
+    train_table,
+)
+
+__all__ = [
+    "DATASETS", "LABELS", "MNIST1D_PUBLISHED", "PAPER_TABLE1", "FirstCoordinate", "build_model",
+    "check_odenet_params", "circles", "crossing_map", "dataset", "figure3", "full_mode_columns", "memory_vs_nfe", "run",
+    "smoothness", "tolerance_scan", "train_table", "training_nfe",
+]
+
+
+def run(cfg) -> dict:
+    """Every experiment of the chapter, as saved by ``python -m nodebook reproduce ch4``."""
+    trained = train_table(cfg)
+    nfe_curve = training_nfe(trained)
+    return {
+        "dataset": trained["data"].name, "n_train": len(trained["data"].x_train),
+        "n_test": len(trained["data"].x_test), "models": trained["rows"],
+        "tolerance_scan": tolerance_scan(cfg, trained), "training_nfe": nfe_curve,
+        "memory_vs_nfe": memory_vs_nfe(cfg, trained), "smoothness": smoothness(cfg),
+        "crossing_map": {k: {f: v[f] for f in ("final_loss", "outputs")} | {"nfe": v["nfe"][-1]}
+                         for k, v in crossing_map(cfg).items()},
+        "circles": circles(cfg)["rows"],
+    }
+
+
+def check_odenet_params(n: int, channels: int = 16, length: int = 40, n_classes: int = 10) -> int:
+    """Self-check: ``n`` is the parameter count of the chapter's ODE-Net (flattening head) for sequences of
+    ``length`` with ``channels`` channels. Prints ✓ and returns the count, or raises ``AssertionError``."""
+    model = build_table1_model("odenet", in_shape=(length,), channels=channels, n_classes=n_classes, pool=False)
+    exact = count_parameters(model)
+    parts = {p: count_parameters(getattr(model, p)) for p in ("stem", "body", "head")}
+    if int(n) != exact:
+        raise AssertionError(
+            f"expected {exact} parameters; got {n}. Hint: count stem, dynamics and head separately (a conv "
+            "has c_in·c_out·k weights and c_out biases, a GroupNorm 2·C, and the ODE function's convolutions "
+            "see one extra input channel for t). The parts: " + ", ".join(f"{k} {v}" for k, v in parts.items()))
+    print(f"✓ {exact} parameters (" + ", ".join(f"{k} {v}" for k, v in parts.items()) + ")")
+    return exact
