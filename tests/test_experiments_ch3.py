@@ -183,3 +183,10 @@ def test_reproduce_ch3_writes_json(tmp_path, monkeypatch):
     metrics = json.loads((tmp_path / "ch3.quick.json").read_text())["metrics"]
     assert set(metrics) == {"memory_time", "nfe", "gradient_agreement", "reconstruction"}
     assert [r["steps"] for r in metrics["memory_time"]["rows"]] == [2, 4]
+
+
+def test_memory_time_figure_has_a_slider_step_per_step_count():
+    rows = [{"steps": n, **{f"{m}_{u}": float(n) for m in ch3.METHODS for u in ("mib", "ms")}} for n in (10, 30)]
+    fig = ch3.memory_time_figure(rows, "cpu")
+    assert [s.label for s in fig.layout.sliders[0].steps] == ["10", "30"]
+    assert len(fig.data) == 2 and list(fig.data[0].y) == [10.0] * 3

@@ -40,7 +40,7 @@ def memory_time_figure(rows: list[dict], device_name: str):
     import plotly.graph_objects as go
     from plotly.subplots import make_subplots
 
-    from ..plotting import trace_colors
+    from ...plotting import trace_colors
 
     names = ["backprop", "nodebook<br>adjoint", "torchdiffeq<br>adjoint"]
     colors = trace_colors(["backprop", "adjoint", "torchdiffeq"])
