@@ -89,7 +89,7 @@ BUDGETS: dict[str, dict[str, dict[str, Any]]] = {
             "time_s": 90,
             "spirals": {"n_train": 256, "n_test": 128, "n_total": 1000, "n_sample": 200, "noise_std": 0.3,
                         "n_obs": [30, 50, 100], "shared": True, "latent_dim": 4, "hidden": 25, "width": 20,
-                        "steps": 100, "batch_size": 64, "lr": 2e-2, "lr_decay": 0.995, "kl_warmup": 30,
+                        "steps": 100, "batch_size": 64, "lr": 5e-2, "lr_decay": 0.995, "kl_warmup": 30,
                         "method": "midpoint"},
             "hopper": {"n_traj": 80, "n_steps": 50, "fracs": [0.1, 0.2, 0.3, 0.5], "latent_dim": 10,
                        "hidden": 30, "width": 50, "obs_std": 0.05, "epochs": 5, "batch_size": 16, "lr": 1e-2,
