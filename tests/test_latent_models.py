@@ -35,7 +35,7 @@ def test_encoders_ignore_missing_values_and_unobserved_times(make):
     # each series encoded alone, on its own observation times, gives the same state as in the batch:
     # the GRU skips unobserved times (its time input counts from the last update), the ODE-RNN's flow composes
     for b in range(4):
-        keep = mask[b, :, 0].bool()
+        keep = mask[b, :, 0].bool()  # t[0] is observed by every series, so both grids start there
         alone = enc(t[keep], x[b:b + 1, keep], mask[b:b + 1, keep])
         torch.testing.assert_close(alone[0], h[b], rtol=1e-7, atol=1e-8)
 
@@ -77,8 +77,14 @@ def test_latent_ode_shapes_and_posterior_mean_prediction():
     torch.testing.assert_close(mean_pred, model.decoder(model.latent_path(mu, t[0], t)))
     t_later = torch.linspace(float(t[0]) + 0.1, 5.0, 9, dtype=torch.float64)  # extrapolation times
     assert model.predict(t, x, mask, t_later, n_samples=3).shape == (4, 9, D)
-    with pytest.raises(ValueError, match="t_pred must start at or after"):
-        model(t, x, mask, t - 1.0)
+    # predicting before the first observation: z0 moves back to t_pred[0], as if that time were on the
+    # observation grid with nothing observed
+    early = torch.cat([t[:1] - 0.5, t])
+    pad = torch.zeros(4, 1, D, dtype=torch.float64)
+    torch.testing.assert_close(model.predict(t, x, mask, early),
+                               model.predict(early, torch.cat([pad, x], 1), torch.cat([pad, mask], 1), early))
+    with pytest.raises(ValueError, match="t_pred must be a 1-D tensor"):
+        model(t, x, mask, t.view(1, -1))
     with pytest.raises(ValueError, match="pass x_pred and m_pred"):
         model.elbo(t, x, mask, t)
 

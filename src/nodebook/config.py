@@ -118,15 +118,16 @@ BUDGETS: dict[str, dict[str, dict[str, Any]]] = {
     # Chapter 6 (issue 7): latent ODEs: budget block below this line.
     "ch6": {
         # Quick: a few hundred spirals and ~100 Hopper trajectories, one model per kind trained on all
-        # observation counts (fractions), RK4 one step per gap: far from converged, seconds on a CPU.
+        # observation counts (fractions), one midpoint (spirals) or RK4 (Hopper) step per gap: far from
+        # converged, seconds on a CPU.
         # Full (GPU): the paper's 1000 spirals, 10 000 Hopper trajectories x 200 (the paper's 300 epochs cut to
         # 50 of batch 1000, so that the whole run is meant to fit ~20 min on one GPU; not yet measured there).
         "quick": {
             "time_s": 90,
             "spirals": {"n_train": 256, "n_test": 128, "n_total": 1000, "n_sample": 200, "noise_std": 0.3,
                         "n_obs": [30, 50, 100], "shared": True, "latent_dim": 4, "hidden": 25, "width": 20,
-                        "steps": 100, "batch_size": 64, "lr": 1e-2, "lr_decay": 0.995, "kl_warmup": 30,
-                        "method": "rk4"},
+                        "steps": 100, "batch_size": 64, "lr": 5e-2, "lr_decay": 0.995, "kl_warmup": 30,
+                        "method": "midpoint"},
             "hopper": {"n_traj": 80, "n_steps": 50, "fracs": [0.1, 0.2, 0.3, 0.5], "latent_dim": 10,
                        "hidden": 30, "width": 50, "obs_std": 0.05, "epochs": 5, "batch_size": 16, "lr": 1e-2,
                        "lr_decay": 0.99, "kl_warmup": 10, "method": "rk4", "encoder_method": "euler"},
