@@ -90,3 +90,13 @@ def test_digits_dataset_trains_too(cfg):
     out = ch4.train_table(small, names=("odenet",))
     assert out["data"].shape == (8, 8) and 0 <= out["rows"]["odenet"]["test_acc"] <= 1
     assert torch.isfinite(torch.tensor(out["histories"]["odenet"].loss)).all()
+
+
+def test_full_mode_columns_with_and_without_a_record():
+    empty = ch4.full_mode_columns(None)
+    assert set(empty) == {"mlp", "resnet", "rknet", "odenet"} and empty["odenet"]["error"] == "–"
+    record = {"metrics": {"models": {"odenet": {"test_error_pct": 5.04, "params": 65418, "ms_per_step": 12.3,
+                                                "memory_mib": 40.0}}}}
+    cols = ch4.full_mode_columns(record)
+    assert cols["odenet"] == {"error": "5.0%", "params": "65,418", "ms": "12.3", "mib": "40.0"}
+    assert cols["mlp"]["params"] == "–"  # a model missing from the run is not invented

@@ -88,7 +88,7 @@ BUDGETS: dict[str, dict[str, dict[str, Any]]] = {
         "full": {"time_s": 900, "dataset": "mnist1d", "n_train": None, "n_test": None, "channels": 64,
                  "hidden": 300, "resnet_blocks": 6, "rk_steps": 2, "train_tol": 1e-3, "pool": False,
                  "activation": "softplus",
-                 "steps": 4000, "batch_size": 128, "lr": 3e-3, "weight_decay": 1e-4, "scan_test": None,
+                 "steps": 3000, "batch_size": 128, "lr": 3e-3, "weight_decay": 1e-4, "scan_test": None,
                  "tolerances": [1e-1, 3e-2, 1e-2, 3e-3, 1e-3, 3e-4, 1e-4, 1e-5],
                  "augment_steps": 300, "augment_width": 16, "circles_steps": 1000, "checkpoint": True,
                  "checkpoint_every": 500},
