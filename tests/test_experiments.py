@@ -63,3 +63,32 @@ def test_cli_rejects_unknown_chapter(capsys):
     with pytest.raises(SystemExit):
         cli.main(["reproduce", "ch99"])
     assert "unknown chapter 'ch99'" in capsys.readouterr().err
+
+
+def test_reproduce_set_overrides_the_budget_and_writes_a_custom_record(tmp_path, monkeypatch):
+    monkeypatch.setattr(nb.results, "results_dir", lambda: tmp_path)
+    seen = {}
+    monkeypatch.setattr(ch1, "run", lambda cfg: seen.update(cfg.budget) or {"ok": True})
+    assert cli.main(["reproduce", "1", "--mode", "quick", "--set", "bench_batch=7", "--set",
+                     "n_steps=[8, 16]"]) == 0
+    assert seen["bench_batch"] == 7 and seen["n_steps"] == [8, 16]
+    record = json.loads((tmp_path / "ch1.quick.custom.json").read_text())
+    assert record["budget_overrides"] == {"bench_batch": 7, "n_steps": [8, 16]}
+    assert not (tmp_path / "ch1.quick.json").exists()  # the reference run's file is left alone
+    assert nb.config.BUDGETS["ch1"]["quick"]["bench_batch"] != 7
+
+
+def test_overrides_reach_nested_keys_and_reject_unknown_ones(capsys):
+    budget = {"spirals": {"steps": 100, "lr": 0.1}, "time_s": 90}
+    out = cli.apply_overrides(budget, {"spirals.steps": 5, "time_s": 1}, "ch6")
+    assert out == {"spirals": {"steps": 5, "lr": 0.1}, "time_s": 1} and budget["spirals"]["steps"] == 100
+    with pytest.raises(ValueError, match=r"unknown budget key 'spirals.stepz': spirals has no 'stepz'; "
+                                         r"valid keys: lr, steps"):
+        cli.apply_overrides(budget, {"spirals.stepz": 5}, "ch6")
+    with pytest.raises(ValueError, match="the ch6 budget has no 'nope'; valid keys: spirals, time_s"):
+        cli.apply_overrides(budget, {"nope": 5}, "ch6")
+    assert cli.parse_override("dataset=mnist") == ("dataset", "mnist")
+    assert cli.parse_override("lr=1e-3") == ("lr", 1e-3)
+    with pytest.raises(SystemExit):
+        cli.main(["reproduce", "1", "--set", "no-equals-sign"])
+    assert "--set expects KEY=VALUE" in capsys.readouterr().err

@@ -1,29 +1,71 @@
-"""Command line: ``python -m nodebook reproduce <chapter> [--mode quick|full] [--device cuda]``.
+"""Command line: ``python -m nodebook reproduce <chapter> [--mode quick|full] [--device cuda] [--set K=V]``.
 
 Runs the chapter's experiments (the same functions the chapter calls) without Jupyter and writes
 ``results/<chapter>.json`` (full mode) or ``results/<chapter>.quick.json``, with metrics, device, torch
 version, date, wall time and git commit. This is how a GPU run happens.
+
+``--set key=value`` changes one entry of the chapter's budget for this run (``--set dataset=mnist``,
+``--set spirals.steps=500``; the value is read as JSON, else as text). Such a run is not the chapter's
+reference run, so it writes ``results/<chapter>[.<mode>].custom.json`` (git-ignored) and records the
+changes under ``budget_overrides``.
 """
 
 from __future__ import annotations
 
 import argparse
+import copy
+import json
 import sys
 import time
+from typing import Any
 
 from . import experiments
-from .config import CHAPTERS, MODES, resolve_chapter, setup
+from .config import BUDGETS, CHAPTERS, MODES, resolve_chapter, setup
 from .results import provenance, save_results
 
 
-def reproduce(chapter: str, mode: str | None = None, device: str | None = None, seed: int = 0) -> dict:
+def parse_override(text: str) -> tuple[str, Any]:
+    """``"a.b=3"`` -> ``("a.b", 3)``: the value is JSON when it parses as JSON, else the text itself."""
+    key, sep, raw = text.partition("=")
+    if not sep or not key.strip():
+        raise ValueError(f"--set expects KEY=VALUE (e.g. dataset=mnist or spirals.steps=500); got {text!r}")
+    try:
+        value = json.loads(raw)
+    except json.JSONDecodeError:
+        value = raw
+    return key.strip(), value
+
+
+def apply_overrides(budget: dict, overrides: dict[str, Any], chapter: str = "") -> dict:
+    """A copy of ``budget`` with each dotted ``key`` set; a key the budget does not have is an error."""
+    out = copy.deepcopy(budget)
+    for dotted, value in overrides.items():
+        node, parts = out, dotted.split(".")
+        for i, part in enumerate(parts):
+            if not isinstance(node, dict) or part not in node:
+                where = ".".join(parts[:i]) or f"the {chapter} budget".replace("the  budget", "the budget")
+                valid = ", ".join(sorted(node)) if isinstance(node, dict) else "(not a table)"
+                raise ValueError(f"unknown budget key {dotted!r}: {where} has no {part!r}; valid keys: {valid}")
+            if i == len(parts) - 1:
+                node[part] = value
+            else:
+                node = node[part]
+    return out
+
+
+def reproduce(chapter: str, mode: str | None = None, device: str | None = None, seed: int = 0,
+              overrides: dict[str, Any] | None = None) -> dict:
     key = resolve_chapter(chapter)
     cfg = setup(key, mode=mode, device=device, seed=seed, plots=False)
+    if overrides:
+        cfg.budget.clear()
+        cfg.budget.update(apply_overrides(BUDGETS[key][cfg.mode], overrides, key))
     module = experiments.load(key)
     start = time.perf_counter()
     metrics = module.run(cfg)
     wall = time.perf_counter() - start
-    path = save_results(key, metrics, mode=cfg.mode, device=cfg.device, wall_time_s=wall)
+    path = save_results(key, metrics, mode=cfg.mode, device=cfg.device, wall_time_s=wall,
+                        variant="custom" if overrides else None, overrides=overrides)
     print(f"wrote {path} ({wall:.1f} s)")
     return metrics
 
@@ -36,6 +78,8 @@ def main(argv: list[str] | None = None) -> int:
     rep.add_argument("--mode", choices=MODES, default=None, help="default: NODEBOOK_MODE, else quick")
     rep.add_argument("--device", default=None, help="default: cuda when available, else cpu")
     rep.add_argument("--seed", type=int, default=0)
+    rep.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                     help="change a budget entry for this run (repeatable); writes <chapter>.custom.json")
     nbs = sub.add_parser("notebooks", help="write chapter notebooks and student copies (solutions removed)")
     nbs.add_argument("--out", default="_build/notebooks")
     show = sub.add_parser("show", help="print where a chapter's committed full-mode results came from")
@@ -43,7 +87,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         if args.command == "reproduce":
-            reproduce(args.chapter, mode=args.mode, device=args.device, seed=args.seed)
+            overrides = dict(parse_override(o) for o in args.overrides)
+            reproduce(args.chapter, mode=args.mode, device=args.device, seed=args.seed, overrides=overrides)
         elif args.command == "notebooks":
             from .book import write_notebooks
 

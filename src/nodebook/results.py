@@ -72,13 +72,15 @@ def to_jsonable(x: Any) -> Any:
     return str(x)
 
 
-def result_path(chapter: str, mode: str, directory: Path | None = None) -> Path:
+def result_path(chapter: str, mode: str, directory: Path | None = None, variant: str | None = None) -> Path:
+    """``ch4.json`` (full), ``ch4.quick.json``; a ``variant`` (a run with changed budget) adds ``.<variant>``."""
     base = Path(directory) if directory is not None else results_dir()
-    return base / (f"{chapter}.json" if mode == "full" else f"{chapter}.{mode}.json")
+    stem = chapter if mode == "full" else f"{chapter}.{mode}"
+    return base / (f"{stem}.{variant}.json" if variant else f"{stem}.json")
 
 
 def save_results(chapter: str, metrics: dict, *, mode: str, device: torch.device | str, wall_time_s: float,
-                 directory: Path | None = None) -> Path:
+                 directory: Path | None = None, variant: str | None = None, overrides: dict | None = None) -> Path:
     """Write ``metrics`` with the run's metadata, atomically; an older file is kept as ``.prev.json``.
 
     Returns:
@@ -86,7 +88,7 @@ def save_results(chapter: str, metrics: dict, *, mode: str, device: torch.device
     """
     if not isinstance(metrics, dict):
         raise TypeError(f"metrics must be a dict; got {type(metrics).__name__}")
-    path = result_path(chapter, mode, directory)
+    path = result_path(chapter, mode, directory, variant)
     path.parent.mkdir(parents=True, exist_ok=True)
     record = {
         "chapter": chapter,
@@ -97,6 +99,7 @@ def save_results(chapter: str, metrics: dict, *, mode: str, device: torch.device
         "date": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "wall_time_s": round(float(wall_time_s), 2),
         "git_commit": git_commit(),
+        **({"budget_overrides": to_jsonable(overrides)} if overrides else {}),
         "metrics": to_jsonable(metrics),
     }
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
