@@ -76,3 +76,14 @@ def test_check_planar_logdet_accepts_the_lemma_and_rejects_a_wrong_answer():
     assert ch5.check_planar_logdet(right) < 1e-10
     with pytest.raises(AssertionError, match="matrix determinant lemma"):
         ch5.check_planar_logdet(lambda z, w, u, b: torch.log((1 + w @ u).abs()).expand(len(z)))
+
+
+def test_adjoint_gradient_matches_backprop_and_nfe_grows_as_tolerance_tightens(cfg):
+    r = ch5.train_toy("8gaussians", cfg)
+    x = torch.as_tensor(r["data"][:64])
+    adj = ch5.adjoint_gradients(cfg, r["model"], x, tol=1e-6)
+    assert adj["rel_diff"] < 1e-3 and adj["nfe_backward"] > 0
+    rows = ch5.nfe_vs_tolerance(cfg, r["model"], x, [1e-2, 1e-6])
+    assert rows[1]["nfe"] > rows[0]["nfe"]
+    assert rows[1]["nll"] == pytest.approx(rows[0]["nll"], abs=0.05)
+    assert r["model"].solver["rtol"] == TINY["toy_tol"]  # the model's own solver is restored

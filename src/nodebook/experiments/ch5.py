@@ -225,6 +225,37 @@ def train_toys(cfg: Config, *, progress: bool = False) -> dict[str, dict]:
     return {name: train_toy(name, cfg, progress=progress) for name in cfg.budget["toys"]}
 
 
+def adjoint_gradients(cfg: Config, model: CNF, x: torch.Tensor, *, tol: float = 1e-4) -> dict:
+    """The NLL gradient of a trained CNF's parameters, by backprop through the solver and by the adjoint.
+
+    Returns:
+        ``rel_diff``: ``‖g_adjoint - g_backprop‖ / ‖g_backprop‖``; ``nfe_forward``, ``nfe_backward`` of the
+        adjoint's solves, and ``nfe_backprop`` of the forward solve differentiated directly.
+    """
+    grads, nfes = {}, {}
+    with _threads(cfg.device):
+        for adjoint in (False, True):
+            cnf = CNF(model.func.dynamics, t1=model.t1, rtol=tol, atol=tol, adjoint=adjoint)
+            cnf.zero_grad()
+            nll_loss(cnf, x).backward()
+            grads[adjoint] = torch.cat([p.grad.reshape(-1) for p in cnf.parameters()])
+            nfes[adjoint] = (cnf.last_nfe, cnf.last_backward_nfe)
+        cnf.zero_grad()
+    rel = float((grads[True] - grads[False]).norm() / grads[False].norm())
+    return {"rel_diff": rel, "nfe_backprop": nfes[False][0], "nfe_forward": nfes[True][0],
+            "nfe_backward": nfes[True][1], "tol": tol}
+
+
+def nfe_vs_tolerance(cfg: Config, model: CNF, x: torch.Tensor, tols: list[float]) -> list[dict]:
+    """Test NLL of ``x`` and the NFE of its density solve at each tolerance (the model is left unchanged)."""
+    rows = []
+    with _threads(cfg.device):
+        for tol in tols:
+            nll = -float(_evaluate(model, x, tol).mean())
+            rows.append({"tol": tol, "nfe": model.last_nfe, "nll": nll})
+    return rows
+
+
 _PLAIN = ("test_nll", "mass", "seconds", "ms_per_step", "nfe")
 
 
