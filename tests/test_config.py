@@ -185,3 +185,22 @@ def test_cache_dir_follows_the_environment_and_is_created(tmp_path, monkeypatch)
     monkeypatch.delenv("NODEBOOK_CACHE")
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     assert config.cache_dir() == tmp_path / "home" / ".cache" / "nodebook"
+
+
+def test_seeded_builds_the_same_module_and_leaves_the_callers_random_state_alone():
+    torch.manual_seed(123)
+    before = torch.rand(3)
+    torch.manual_seed(123)
+    with config.seeded(7):
+        a = torch.nn.Linear(3, 2).weight.detach().clone()
+    with config.seeded(7):
+        b = torch.nn.Linear(3, 2).weight.detach().clone()
+    assert torch.equal(a, b)
+    assert torch.equal(torch.rand(3), before)  # as if the seeded blocks had not run
+
+
+def test_one_cpu_thread_on_cpu_only():
+    with config.torch_threads(2):  # the tests run on one thread: start from two to see a change
+        with config.one_cpu_thread("cpu"):
+            assert torch.get_num_threads() == 1
+        assert torch.get_num_threads() == 2

@@ -266,6 +266,23 @@ def torch_threads(n: int | None) -> Iterator[None]:
         torch.set_num_threads(before)
 
 
+def one_cpu_thread(device: torch.device | str):
+    """:func:`torch_threads` with one thread on a CPU, unchanged on a GPU: the chapters' small models.
+
+    A 2-D state through a width-32 MLP is microseconds of arithmetic per operation; a second intra-op
+    thread only adds synchronisation, and on a busy 2-core machine made such models 4-45x slower.
+    """
+    return torch_threads(1 if torch.device(device).type == "cpu" else None)
+
+
+@contextmanager
+def seeded(seed: int) -> Iterator[None]:
+    """Build modules from ``seed`` without disturbing the caller's random state (CPU generator)."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        yield
+
+
 def seed_everything(seed: int) -> None:
     """Seed Python, NumPy and torch (all devices)."""
     if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:

@@ -14,13 +14,12 @@ Every function takes the chapter's :class:`~nodebook.config.Config` and returns 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 import numpy as np
 import torch
 
-from ..config import Config, torch_threads
+from ..config import Config
+from ..config import one_cpu_thread as _threads
+from ..config import seeded as _seeded
 from ..exercises import verdict_close
 from ..flows import (
     CNF,
@@ -42,17 +41,6 @@ from ..flows import (
 from ..measure import time_call
 
 LIM = 4.0  # the plotting window [-LIM, LIM]²
-
-
-def _threads(device: torch.device):
-    return torch_threads(1 if torch.device(device).type == "cpu" else None)
-
-
-@contextmanager
-def _seeded(seed: int) -> Iterator[None]:
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        yield
 
 
 def _hist2d(x: torch.Tensor, bins: int) -> np.ndarray:

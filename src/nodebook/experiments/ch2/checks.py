@@ -8,10 +8,10 @@ from collections.abc import Callable
 import torch
 
 from ...config import Config
+from ...config import one_cpu_thread as _threads
 from ...data import concentric_circles
 from ...exercises import verdict_close, verdict_order
 from ...measure import fit_order
-from ._common import _threads
 from .euler import euler_gaps, flow, random_dynamics
 
 

@@ -9,11 +9,12 @@ from collections.abc import Callable
 import torch
 
 from ...config import Config
+from ...config import one_cpu_thread as _threads
+from ...config import seeded as _seeded
 from ...data import concentric_circles
 from ...measure import fit_order
 from ...models import MLPDynamics, ResNetBlocks
 from ...solvers import solve
-from ._common import _seeded, _threads
 
 FLOW_TOL = 1e-10  # the "exact" flow: dopri5 this tight in float64 is far below any Euler gap measured
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 import torch
 
 from ...config import Config
+from ...config import one_cpu_thread as _threads
+from ...config import seeded as _seeded
 from ...data import concentric_circles, train_test_split
 from ...models import Classifier, MLPDynamics, ODEBlock, ResNetBlocks, count_parameters
 from ...train import accuracy, fit
-from ._common import _seeded, _threads
 
 MODELS = ("resnet", "odenet", "anode")
 LABELS = {"resnet": "ResNet", "odenet": "ODE-Net", "anode": "augmented ODE-Net"}

@@ -9,10 +9,10 @@ from collections.abc import Callable
 import torch
 
 from ...config import Config
+from ...config import one_cpu_thread as _threads
 from ...models import Classifier
 from ...solvers import solve
 from ...train import accuracy
-from ._common import _threads
 
 
 def plane_grid(cfg: Config, n: int | None = None, extent: float = 2.0) -> torch.Tensor:

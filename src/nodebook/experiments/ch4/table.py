@@ -5,13 +5,12 @@ from __future__ import annotations
 import hashlib
 import json
 import statistics
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import torch
 import torch.nn.functional as F
 
-from ...config import Config, cache_dir, torch_threads
+from ...config import Config, cache_dir, seeded
+from ...config import one_cpu_thread as threads
 from ...data import DigitSet, load_mnist, load_mnist1d, load_sklearn_digits
 from ...measure import peak_memory
 from ...models import TABLE1, build_table1_model, count_parameters
@@ -31,17 +30,8 @@ MNIST1D_PUBLISHED = {"logistic regression": 0.32, "MLP": 0.68, "CNN": 0.94, "GRU
 """Published MNIST-1D test accuracies (Greydanus & Kobak)."""
 
 
-def threads(device: torch.device):
-    """One CPU thread for the chapter's small models (intra-op threads only add synchronisation)."""
-    return torch_threads(1 if torch.device(device).type == "cpu" else None)
 
 
-@contextmanager
-def seeded(seed: int) -> Iterator[None]:
-    """Build modules from ``seed`` without disturbing the caller's random state."""
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        yield
 
 
 def dataset(cfg: Config) -> DigitSet:

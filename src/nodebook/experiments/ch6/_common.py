@@ -1,26 +1,6 @@
-"""What chapter 6's experiments share: seeding, thread choice, solver settings from a budget."""
+"""What chapter 6's experiments share: solver settings from a budget."""
 
 from __future__ import annotations
-
-from collections.abc import Iterator
-from contextlib import contextmanager
-
-import torch
-
-from ...config import torch_threads
-
-
-def threads(device: torch.device):
-    """One CPU thread for the chapter's small recurrent models (see :func:`nodebook.config.torch_threads`)."""
-    return torch_threads(1 if torch.device(device).type == "cpu" else None)
-
-
-@contextmanager
-def seeded(seed: int) -> Iterator[None]:
-    """Build modules from ``seed`` without disturbing the caller's random state."""
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        yield
 
 
 def solver_settings(budget: dict) -> dict:

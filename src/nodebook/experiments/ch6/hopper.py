@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import torch
 
-from ...config import Config
+from ...config import Config, seeded
+from ...config import one_cpu_thread as threads
 from ...data import FeatureScaler, hopper_times, hopper_trajectories, split_interp
 from ...latent import RNNVAE, GRUEncoder, LatentODE, ODERNNEncoder, fit_series
-from ._common import seeded, solver_settings, threads
+from ._common import solver_settings
 
 MODELS = ("latent_ode_odernn", "latent_ode_rnn", "rnn_vae")
 LABELS = {"latent_ode_odernn": "Latent ODE (ODE-RNN enc.)", "latent_ode_rnn": "Latent ODE (RNN enc.)",

@@ -17,10 +17,11 @@ from pathlib import Path
 
 import torch
 
-from ...config import Config, cache_dir
+from ...config import Config, cache_dir, seeded
+from ...config import one_cpu_thread as threads
 from ...data import FeatureScaler, collate, load_physionet, split_extrap, split_interp
 from ...latent import RNNVAE, GRUEncoder, LatentODE, ODERNNEncoder, fit_series
-from ._common import seeded, solver_settings, threads
+from ._common import solver_settings
 
 MODELS = ("latent_ode_odernn", "latent_ode_rnn", "rnn_vae")
 PAPER_MSE = {  # Rubanova et al. 2019, PhysioNet, MSE x 1e-3 (shared/paper-numbers.md)

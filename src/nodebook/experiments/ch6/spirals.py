@@ -18,11 +18,12 @@ import math
 
 import torch
 
-from ...config import Config
+from ...config import Config, seeded
+from ...config import one_cpu_thread as threads
 from ...data import make_spirals, subsample
 from ...data.spirals import spiral_curves
 from ...latent import GRUEncoder, LatentODE, RNNBaseline, fit_series, masked_rmse
-from ._common import seeded, solver_settings, threads
+from ._common import solver_settings
 
 MODELS = ("latent_ode", "rnn")
 LABELS = {"latent_ode": "Latent ODE", "rnn": "RNN (time gaps as input)"}
