@@ -74,7 +74,7 @@ BUDGETS: dict[str, dict[str, dict[str, Any]]] = {
                  "failure_tolerances": [1e-3, 1e-4, 1e-5, 1e-6, 1e-7, 1e-8, 1e-9, 1e-10, 1e-11, 1e-12],
                  "segments": 4},
     },
-    # Chapter 4 (issue 5): ODE-Nets for classification: budget block below this line.
+    # Chapter 4: ODE-Nets for classification.
     "ch4": {
         # Quick: MNIST-1D on one CPU thread with narrow models (16 channels) and a few epochs; the ODE-Net
         # trains at a loose tolerance with the adjoint. Full: the paper's 64 channels, trained to
@@ -94,7 +94,7 @@ BUDGETS: dict[str, dict[str, dict[str, Any]]] = {
                  "checkpoint_every": 500},
     },
 
-    # Chapter 5 (issue 6): continuous normalizing flows: budget block below this line.
+    # Chapter 5: continuous normalizing flows.
     "ch5": {
         # Quick: one KL target, two toy densities, small models, loose tolerances (CPU). Full: the GPU run,
         # every target and toy density, FFJORD's toy model (3 x 64, concat-squash, tanh).
@@ -115,7 +115,7 @@ BUDGETS: dict[str, dict[str, dict[str, Any]]] = {
                  "trace_dims": [2, 4, 8, 16, 32, 64, 128], "trace_batch": 512, "trace_repeat": 5},
     },
 
-    # Chapter 6 (issue 7): latent ODEs: budget block below this line.
+    # Chapter 6: latent ODEs.
     "ch6": {
         # Quick: a few hundred spirals and ~100 Hopper trajectories, one model per kind trained on all
         # observation counts (fractions), one midpoint (spirals) or RK4 (Hopper) step per gap: far from
@@ -158,15 +158,9 @@ CHAPTERS = {
     "ch1": "01_odes_and_solvers",
     "ch2": "02_resnet_euler",
     "ch3": "03_adjoint",
-    # ch4 below this line
     "ch4": "04_odenets",
-
-    # ch5 below this line
     "ch5": "05_cnf",
-
-    # ch6 below this line
     "ch6": "06_latent_ode",
-
 }
 
 
