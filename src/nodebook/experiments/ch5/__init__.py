@@ -1,0 +1,44 @@
+"""Chapter 5's experiments: continuous normalizing flows.
+
+* :func:`planar_vs_cnf`: the paper's Figure 4 analogue. Planar flows with ``K`` layers and CNFs of width
+  ``M`` fitted to unnormalised 2-D targets by ``KL(q‖p)``, same steps, batch and learning rate.
+* :func:`trace_variance`: Hutchinson's estimator on fixed matrices: mean and variance, Gaussian vs
+  Rademacher noise, against the closed-form variance.
+* :func:`trace_cost`: exact trace (``D`` backward passes) against Hutchinson (one) as ``D`` grows.
+* :func:`train_toys`: FFJORD-style CNFs trained by maximum likelihood on the toy densities: NFE during
+  training, time per step, test NLL, samples, the learned density and its evolution over time.
+
+Every function takes the chapter's :class:`~nodebook.config.Config` and returns plain numbers and lists
+(``train_toys`` and ``planar_vs_cnf`` also return NumPy arrays for the figures, left out by :func:`run`).
+
+One module per part: ``kl`` (a), ``traces`` (b), ``toys`` (c), ``checks`` (the exercises).
+"""
+
+from __future__ import annotations
+
+from ...config import Config
+from ._common import LIM
+from .checks import check_planar_logdet
+from .kl import build_kl_model, planar_vs_cnf
+from .toys import adjoint_gradients, build_toy_model, nfe_vs_tolerance, train_toy, train_toys
+from .traces import trace_cost, trace_variance
+
+__all__ = [
+    "LIM", "adjoint_gradients", "build_kl_model", "build_toy_model", "check_planar_logdet", "nfe_vs_tolerance",
+    "planar_vs_cnf", "run", "trace_cost", "trace_variance", "train_toy", "train_toys",
+]
+
+
+_PLAIN = ("test_nll", "mass", "seconds", "ms_per_step", "nfe")
+
+
+def run(cfg: Config) -> dict:
+    """Every experiment of the chapter, as saved by ``python -m nodebook reproduce ch5``."""
+    fig4 = planar_vs_cnf(cfg)
+    toys = train_toys(cfg)
+    return {
+        "planar_vs_cnf": [{k: v for k, v in r.items() if k != "loss"} for r in fig4["rows"]],
+        "toys": {name: {k: r[k] for k in _PLAIN} for name, r in toys.items()},
+        "trace_variance": trace_variance(cfg),
+        "trace_cost": trace_cost(cfg),
+    }
