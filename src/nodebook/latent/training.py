@@ -11,7 +11,6 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 import torch
 from torch import nn
@@ -19,22 +18,11 @@ from tqdm.auto import tqdm
 
 from .. import _validate
 from ..measure import synchronize
+from ..train import History
 
-
-@dataclass
-class SeriesHistory:
-    """What :func:`fit_series` measured: one entry per step."""
-
-    loss: list[float] = field(default_factory=list)
-    time_s: list[float] = field(default_factory=list)
-
-    @property
-    def steps(self) -> int:
-        return len(self.loss)
-
-    @property
-    def wall_time_s(self) -> float:
-        return sum(self.time_s)
+# The same record as the classifier's training loop (:class:`nodebook.train.History`): loss and wall time
+# per step (the NFE fields stay empty here).
+SeriesHistory = History
 
 
 def kl_schedule(step: int, warmup: int) -> float:
