@@ -17,12 +17,14 @@ from . import _check
 from ._stats import SolverError, SolverStats
 from .dopri5 import Dopri5
 from .euler import Euler
+from .implicit import SDIRK2
 from .midpoint import Midpoint
 from .rk4 import RK4
 from .rk38 import RK38
 
 SOLVERS = {cls.name: cls for cls in (Euler, Midpoint, RK4, RK38, Dopri5)}
 """Method name → solver class. Fixed-step: euler, midpoint, rk4, rk38. Adaptive: dopri5."""
+SOLVERS[SDIRK2.name] = SDIRK2  # implicit (Newton), for stiff problems: see .implicit
 
 DEFAULT_RTOL = 1e-7
 DEFAULT_ATOL = 1e-9
