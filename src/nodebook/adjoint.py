@@ -13,6 +13,18 @@ the number of steps. At every output time ``t_i`` the loss's own dependence on `
 ``a`` (the adjoint "jumps"), and ``z`` is reset to the forward value so the reverse-time reconstruction
 cannot drift across intervals. The price: a second solve, and gradients as accurate as that solve (not
 equal to backprop through the solver to round-off, since reverse time is a different discretisation).
+
+The backward solve's error control (``adjoint_options={"norm": ...}``, adaptive methods only) measures the
+scaled local error of ``s = [z, a, g]`` in one of three ways:
+
+* ``"mixed"`` (default, as torchdiffeq): the largest of the RMS over ``z``, over ``a`` and over each
+  parameter's block of ``g``. A small parameter tensor's gradient is controlled on its own, not drowned
+  in the other entries.
+* ``"rms"``: one RMS over all entries together; cheaper (fewer steps) but, when most entries are
+  parameter gradients, the small ones are barely controlled.
+* ``"seminorm"`` (Kidger et al., 2021): the largest of the RMS over ``z`` and over ``a``; ``g`` is left
+  out. ``g`` is a plain integral of what ``z`` and ``a`` already determine, so controlling the error of
+  ``z`` and ``a`` is enough, and the solver stops taking steps for ``g``'s sake.
 """
 
 from __future__ import annotations
@@ -57,6 +69,7 @@ def odeint_adjoint(func, y0: torch.Tensor, t: torch.Tensor, *, method: str | Non
         method, rtol, atol, options: the forward solve, as in :func:`nodebook.solve`.
         adjoint_method, adjoint_rtol, adjoint_atol, adjoint_options: the backward solve; default to the
             forward ones (``adjoint_options`` must be given when ``options`` is and the methods differ).
+            ``adjoint_options["norm"]``: ``"mixed"`` (default), ``"rms"`` or ``"seminorm"`` (see the module).
         adjoint_params: the tensors ``func`` uses to differentiate; default ``tuple(func.parameters())``.
             Those that do not require grad are left out.
         stats: an :class:`AdjointStats` to fill in: at the forward solve, then at ``backward()``.
@@ -93,6 +106,10 @@ class _OdeintAdjoint(torch.autograd.Function):
         t, ys, *params = ctx.saved_tensors
         shape, n = ys.shape[1:], ys[0].numel()
         sizes = [p.numel() for p in params]
+        settings = dict(ctx.adjoint_settings)
+        norm = _norm(settings.pop("norm"), n, sizes)
+        if "norm" in SOLVERS[settings["method"]].option_names:
+            settings["options"] = {**(settings["options"] or {}), "norm": norm}
 
         def augmented(t_, s):  # s = [z, a, g] flattened: the solvers integrate one tensor
             z, a = s[:n].view(shape), s[n:2 * n].view(shape)
@@ -110,7 +127,7 @@ class _OdeintAdjoint(torch.autograd.Function):
         s = torch.cat([ys[-1].reshape(-1), grad_ys[-1].reshape(-1), ys.new_zeros(sum(sizes))])
         used, drift = SolverStats(), 0.0
         for i in range(len(t) - 1, 0, -1):
-            sol = solve(augmented, s, t[i - 1:i + 1].flip(0), **ctx.adjoint_settings)
+            sol = solve(augmented, s, t[i - 1:i + 1].flip(0), **settings)
             end = sol.ys[-1]
             drift = max(drift, float((end[:n] - ys[i - 1].reshape(-1)).abs().max()))
             # Restart from the forward z(t_{i-1}); add the loss's direct dependence on it (the jump).
@@ -142,6 +159,27 @@ def _find_params(func, adjoint_params) -> tuple[torch.Tensor, ...]:
     return tuple(p for p in params if p.requires_grad)
 
 
+NORMS = ("mixed", "rms", "seminorm")
+"""Error norms of the backward solve: see the module docstring."""
+
+
+def _norm(kind: str, n: int, sizes: list[int]):
+    """``norm(scaled error of [z, a, g]) -> float`` of the given kind (``n`` = numel(z), ``sizes`` of g's blocks)."""
+    def rms(x: torch.Tensor) -> torch.Tensor:
+        return x.pow(2).mean().sqrt() if x.numel() else x.new_zeros(())
+
+    def norm(x: torch.Tensor) -> float:
+        x = x.detach()
+        if kind == "rms":
+            return float(rms(x))
+        parts = [rms(x[:n]), rms(x[n:2 * n])]
+        if kind == "mixed":
+            parts += [rms(g) for g in x[2 * n:].split(sizes)]
+        return float(torch.stack(parts).max())
+
+    return norm
+
+
 def _backward_settings(forward: dict, method, rtol, atol, options) -> dict:
     """Settings of the backward solve (defaults: the forward ones), checked now rather than at backward()."""
     fwd_method = forward["method"] or "dopri5"
@@ -155,18 +193,27 @@ def _backward_settings(forward: dict, method, rtol, atol, options) -> dict:
                 f"options were given for method={fwd_method!r} but adjoint_method={method!r} differs, so "
                 "they cannot be reused: pass adjoint_options as well (e.g. adjoint_options={})")
         options = forward["options"]
+        if options is not None:  # the forward solve's own norm does not fit the augmented state
+            options = {k: v for k, v in options.items() if k != "norm"}
+    options = dict(options) if options is not None else None
+    norm = options.pop("norm", "mixed") if options is not None else "mixed"
+    if norm not in NORMS:
+        raise ValueError(f"adjoint_options['norm'] must be one of {', '.join(map(repr, NORMS))}; got {norm!r}")
+    if norm != "mixed" and "norm" not in SOLVERS[method].option_names:
+        raise ValueError(f"adjoint_options['norm'] controls adaptive steps; adjoint_method={method!r} has fixed "
+                         "steps and no error norm (leave 'norm' out or use an adaptive method)")
     _check.check_options(options, method, SOLVERS[method].option_names)
     if not SOLVERS[method].adaptive:
         if rtol is not None or atol is not None:
             raise ValueError(f"adjoint_rtol/adjoint_atol control adaptive methods only; adjoint_method="
                              f"{method!r} is fixed-step: set adjoint_options={{'step_size': h}} instead")
-        return {"method": method, "rtol": None, "atol": None, "options": options}
+        return {"method": method, "rtol": None, "atol": None, "options": options, "norm": norm}
     rtol = forward["rtol"] if rtol is None else rtol
     atol = forward["atol"] if atol is None else atol
     for name, value, zero_ok in (("adjoint_rtol", rtol, False), ("adjoint_atol", atol, True)):
         if value is not None:
             _check.check_tolerance(name, value, allow_zero=zero_ok)
-    return {"method": method, "rtol": rtol, "atol": atol, "options": options}
+    return {"method": method, "rtol": rtol, "atol": atol, "options": options, "norm": norm}
 
 
 def _accumulate(total: SolverStats, part: SolverStats) -> None:
@@ -177,4 +224,4 @@ def _accumulate(total: SolverStats, part: SolverStats) -> None:
     total.rejected += part.rejected
 
 
-__all__ = ["AdjointStats", "odeint_adjoint"]
+__all__ = ["NORMS", "AdjointStats", "odeint_adjoint"]

@@ -50,15 +50,20 @@ class Dopri5:
         first_step: initial step size; chosen automatically when omitted.
         safety, ifactor, dfactor: step-size controller: ``h ← h · min(ifactor, max(dfactor,
             safety · err^(-1/5)))`` with defaults 0.9, 10, 0.2.
+        norm: ``norm(scaled_error) -> float``, the size of the error divided elementwise by
+            ``atol + rtol·|y|`` (default: RMS over all entries). The adjoint passes its own (seminorm).
     """
 
     name = "dopri5"
     order = 5
     adaptive = True
-    option_names = ("max_num_steps", "first_step", "safety", "ifactor", "dfactor")
+    option_names = ("max_num_steps", "first_step", "safety", "ifactor", "dfactor", "norm")
 
     def __init__(self, rtol: float, atol: float, max_num_steps: int = 10_000, first_step: float | None = None,
-                 safety: float = 0.9, ifactor: float = 10.0, dfactor: float = 0.2):
+                 safety: float = 0.9, ifactor: float = 10.0, dfactor: float = 0.2, norm=None):
+        if norm is not None and not callable(norm):
+            raise TypeError(f"options['norm'] must be callable as norm(scaled_error) -> float; got {norm!r}")
+        self.norm = _rms if norm is None else norm
         self.rtol, self.atol = rtol, atol
         self.max_num_steps = max_num_steps
         self.first_step = first_step
@@ -76,12 +81,12 @@ class Dopri5:
     def initial_step(self, func, t0: float, y0: torch.Tensor, f0: torch.Tensor, span: float) -> float:
         """Hairer's starting-step heuristic: make the first Euler step's change small relative to y0."""
         scale = self._scale(y0)
-        d0, d1 = _rms(y0 / scale), _rms(f0 / scale)
+        d0, d1 = self.norm(y0 / scale), self.norm(f0 / scale)
         h0 = 1e-6 if (d0 < 1e-5 or d1 < 1e-5) else 0.01 * d0 / d1
         h0 = min(h0, span)
         y1 = y0 + h0 * f0
         f1 = func(self._t(t0 + math.copysign(h0, span), y0), y1)
-        d2 = _rms((f1 - f0) / scale) / h0
+        d2 = self.norm((f1 - f0) / scale) / h0
         if max(d1, d2) <= 1e-15:
             h1 = max(1e-6, h0 * 1e-3)
         else:
@@ -112,7 +117,7 @@ class Dopri5:
             ks = rk_stages(func, self._t(t, y), dt, y, TABLEAU, f0=f0)
             y1 = _combine(y, dt, TABLEAU.b, ks)
             err = _combine(torch.zeros_like(y), dt, ERROR, ks)
-            ratio = _rms(err / self._scale(y, y1))
+            ratio = self.norm(err / self._scale(y, y1))
             t_new = t_end if last else t + dt
             if ratio <= 1.0:  # False for NaN: a non-finite trial step is rejected
                 stats.n_accepted += 1
