@@ -63,7 +63,7 @@ def _gradient(field, y0, weight, *, t1: float, tol: float, norm: str | None, lib
     return torch.cat([p.grad.reshape(-1) for p in field.parameters()]).double(), nfe, seconds
 
 
-def reference_gradient(dim: int, width: int, batch: int, seed: int = 0, *, gain: float = 3.0, t1: float = 3.0,
+def reference_gradient(dim: int, width: int, batch: int, seed: int = 0, *, gain: float = 1.0, t1: float = 10.0,
                        tol: float = 1e-10) -> torch.Tensor:
     """The float64 parameter gradient at a tight tolerance: the yardstick of :func:`norm_accuracy`."""
     field, y0, weight = _problem(dim, width, batch, seed, torch.float64, gain)
@@ -71,7 +71,7 @@ def reference_gradient(dim: int, width: int, batch: int, seed: int = 0, *, gain:
 
 
 def norm_accuracy(dim: int = 16, width: int = 64, batch: int = 32, *, tol: float = 1e-5, seed: int = 0,
-                  gain: float = 3.0, t1: float = 3.0, libraries: tuple[str, ...] = ("nodebook", "torchdiffeq"),
+                  gain: float = 1.0, t1: float = 10.0, libraries: tuple[str, ...] = ("nodebook", "torchdiffeq"),
                   norms: tuple[str, ...] = NORMS, repeat: int = 1) -> list[dict]:
     """Relative parameter-gradient error (float32 at ``tol``) against a float64 reference, per norm.
 
