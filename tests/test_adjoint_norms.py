@@ -63,7 +63,7 @@ def test_default_parameter_gradient_at_least_as_accurate_as_torchdiffeq():
 def test_unknown_norm_and_norm_for_a_fixed_step_method_are_errors():
     field = MLPField(2, 4)
     y0, t = torch.zeros(1, 2), torch.tensor([0.0, 1.0])
-    with pytest.raises(ValueError, match=r"adjoint_options\['norm'\] must be one of 'mixed', 'rms', 'seminorm'; got 'l1'"):
+    with pytest.raises(ValueError, match=r"must be one of 'mixed', 'rms', 'seminorm'; got 'l1'"):
         nb.odeint_adjoint(field, y0, t, adjoint_options={"norm": "l1"})
     with pytest.raises(ValueError, match="fixed steps and no error norm"):
         nb.odeint_adjoint(field, y0, t, method="rk4", adjoint_options={"norm": "seminorm"})
