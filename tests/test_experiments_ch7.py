@@ -117,3 +117,15 @@ def test_checks_pass_right_answers_and_reject_wrong_ones_without_the_answer(caps
     with pytest.raises(AssertionError, match="changes with g"):
         ch7.check_seminorm(lambda x, n: float(x.pow(2).mean().sqrt()))
     assert "✓" in capsys.readouterr().out
+
+
+def test_figures_draw_quick_and_reference_shaped_data():
+    reg = {"runs": [{"lam": lam, "eval_step": [0, 5], "eval_nfe": [20, n], "test_nll": 3.0} for lam, n in
+                    ((0.0, 32), (0.1, 26))]}
+    fig = ch7.reg_figure(reg, title="t")
+    assert len(fig.data) == 2 and list(fig.data[1].y) == [20, 26]
+    dev = {"targets": ["a", "b"], "rows": [{"target": t, "width": w, "batch": b, "seconds": 1e-3}
+                                           for t in "ab" for w in (4, 8) for b in (1, 2)]}
+    fig = ch7.devices_figure(dev, title="t")
+    assert len(fig.data) == 4 and [tr.visible for tr in fig.data] == [False, False, True, True]
+    assert [s.label for s in fig.layout.sliders[0].steps] == ["4", "8"]

@@ -5,7 +5,7 @@
 * :mod:`.adjoints`: the adjoint's backward error norm (mixed, rms, seminorm): NFE, time, gradient error.
 * :mod:`.devices`: one RK4 step of an MLP field against batch and width, per device; ``torch.compile``.
 * :mod:`.precision`: float32 against float64, error against tolerance.
-* :mod:`.checks`: the exercises' self-checks.
+* :mod:`.checks`: the exercises' self-checks; :mod:`.figures`: plotly figures for quick and reference runs.
 
 Each takes the chapter's :class:`~nodebook.config.Config` and returns plain numbers and lists.
 """
@@ -16,14 +16,15 @@ from ...config import Config
 from .adjoints import MLPField, norm_accuracy, seminorm_comparison
 from .checks import check_backward_euler, check_seminorm
 from .devices import compile_effect, crossover, device_sweep, step_times
+from .figures import devices_figure, reg_figure
 from .precision import error_vs_tolerance, floor_tolerance, precision_sweep
 from .regularise import regularisation, train_regularised
 from .stiff import VanDerPol, solve_vdp, stiffness_sweep
 
 __all__ = [
     "MLPField", "VanDerPol", "check_backward_euler", "check_seminorm", "compile_effect", "crossover",
-    "device_sweep", "error_vs_tolerance", "floor_tolerance", "norm_accuracy", "precision_sweep",
-    "regularisation", "run", "seminorm_comparison", "solve_vdp", "step_times", "stiffness_sweep",
+    "device_sweep", "devices_figure", "error_vs_tolerance", "floor_tolerance", "norm_accuracy", "precision_sweep",
+    "reg_figure", "regularisation", "run", "seminorm_comparison", "solve_vdp", "step_times", "stiffness_sweep",
     "train_regularised",
 ]
 
