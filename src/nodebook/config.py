@@ -162,8 +162,8 @@ BUDGETS: dict[str, dict[str, dict[str, Any]]] = {
         "quick": {
             "time_s": 90,
             "stiff": {"mus": [1, 10, 100, 1000], "t1": 1.0, "tol": 1e-4, "max_steps": 20000, "repeat": 1},
-            "reg": {"toy": "8gaussians", "hidden": [32, 32], "t1": 1.0, "tol": 1e-4, "eval_tol": 1e-5,
-                    "lams": [0.0, 0.5], "steps": 20, "batch": 64, "lr": 1e-2, "n_train": 5000, "n_test": 500,
+            "reg": {"toy": "8gaussians", "hidden": [16, 16], "t1": 1.0, "tol": 1e-4, "eval_tol": 1e-5,
+                    "lams": [0.0, 0.5], "steps": 15, "batch": 64, "lr": 1e-2, "n_train": 5000, "n_test": 500,
                     "eval_every": 5, "eval_points": 200},
             "adjoint": {"dim": 16, "width": 64, "batch": 32, "tol": 1e-5, "gain": 1.0, "t1": 10.0, "repeat": 1},
             "devices": {"widths": [16, 64], "batches": [1, 16, 256, 4096], "repeat": 10, "compile": False,
