@@ -30,7 +30,7 @@ help:
 	@echo "make book   build the book into $(BUILD)/html (quick mode, execution cache) and learner notebooks"
 	@echo "make test   ruff, unit tests, book build (-W), nbval (re-run chapters), real-browser test"
 	@echo "make lab    JupyterLab with the chapters opening as live notebooks (make lab-test checks it in chromium)"
-	@echo "make bench  benchmarks/solvers.py (nodebook vs torchdiffeq)"
+	@echo "make bench  benchmarks: solvers.py (nodebook vs torchdiffeq) and examples.py (torchdiffeq's example scripts vs the book)"
 	@echo "make clean  remove $(BUILD) and caches (keeps .venv)"
 
 # ---------------------------------------------------------------------------------------------- set-up
@@ -121,6 +121,7 @@ lab-test: $(LAB_STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/solvers.py
+	$(BIN)/python benchmarks/examples.py
 
 clean:
 	rm -rf $(BUILD) .pytest_cache .ruff_cache
