@@ -85,6 +85,11 @@ lint: $(STAMP)
 unit: $(STAMP)
 	$(BIN)/pytest tests --ignore=tests/browser
 
+# A stuck cell fails fast everywhere: the book build's per-cell limit is _config.yml's execute.timeout,
+# nbval gets the same one (its failure names the notebook and the cell), and pytest-timeout (pyproject)
+# stops any test, nbval cells included, at 300 s.
+CELL_TIMEOUT := $(shell sed -n 's/^[[:space:]]*timeout:[[:space:]]*\([0-9][0-9]*\).*/\1/p' _config.yml | head -n 1)
+
 # nbval re-executes the notebooks Jupyter Book executed; cells tagged nbval-check-output (a chapter's
 # glued key numbers) must reproduce exactly, so this also proves a chapter is deterministic under its seed.
 # The reference notebooks come from the execution cache, not $(BUILD)/jupyter_execute: myst-nb strips
@@ -93,7 +98,8 @@ nbval: html
 	@test -n "$(TOC_CHAPTERS)" || { echo "no chapters in _toc.yml"; exit 1; }
 	@rm -rf $(BUILD)/nbval
 	@$(BIN)/python book/_tools/executed_notebooks.py $(BUILD)/nbval/chapters $(TOC_CHAPTERS) >/dev/null
-	NODEBOOK_MODE=quick $(BIN)/pytest --nbval-lax --nbval-current-env -p no:cacheprovider $(BUILD)/nbval/chapters
+	NODEBOOK_MODE=quick $(BIN)/pytest --nbval-lax --nbval-current-env --nbval-cell-timeout=$(CELL_TIMEOUT) \
+	  -p no:cacheprovider $(BUILD)/nbval/chapters
 
 browser: html
 	$(BIN)/pytest tests/browser/test_book.py
