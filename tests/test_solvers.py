@@ -426,15 +426,18 @@ def test_dopri5_nfe_difference_to_torchdiffeq_is_its_error_estimate_and_its_no_s
         assert a5 - sha == Fr(2, 3) * (a5 - std)
         assert ours == pytest.approx(float(a5 - std), rel=1e-15, abs=0)
     scaled = tuple(2 / 3 * e for e in dopri5.ERROR)
+    shrinking = dopri5.Dopri5.step_factor
+
+    def never_shrink_after_acceptance(self, r):
+        return max(1.0, shrinking(self, r)) if 0 < r <= 1 else shrinking(self, r)
+
     for name, p in CLOSED_FORM.items():
         for tol in (1e-4, 1e-6, 1e-8):
             counter = nb.NFECounter(p.func)
             torchdiffeq.odeint(counter, p.initial(), grid(p, 4), method="dopri5", rtol=tol, atol=tol)
             with monkeypatch.context() as m:
                 m.setattr(dopri5, "ERROR", scaled)
-                shrinking = dopri5.Dopri5.step_factor
-                m.setattr(dopri5.Dopri5, "step_factor",
-                          lambda self, r: max(1.0, shrinking(self, r)) if 0 < r <= 1 else shrinking(self, r))
+                m.setattr(dopri5.Dopri5, "step_factor", never_shrink_after_acceptance)
                 assert nb.solve(p.func, p.initial(), grid(p, 4), rtol=tol, atol=tol).stats.nfe == counter.nfe
             # the same through the public API: 1.5 tol, up to the first-step guess (which also reads tol)
             looser = nb.solve(p.func, p.initial(), grid(p, 4), rtol=1.5 * tol, atol=1.5 * tol).stats.nfe
@@ -605,7 +608,7 @@ def test_bad_method_settings(kwargs, exc, match):
     ([1.0, 2.0], TypeError, r"y0 must be a torch.Tensor or a tuple of tensors; got a list"),
     ((Y0, [1.0]), TypeError, r"y0\[1\] must be a torch.Tensor or a tuple of tensors; got a list"),
     ((), ValueError, r"y0 must hold at least one tensor; got an empty tuple"),
-    ((Y0, Y0.float()), TypeError, r"one dtype and device; got y0\[0\]: torch.float64 on cpu and y0\[1\]: torch.float32"),
+    ((Y0, Y0.float()), TypeError, r"one dtype and device; got y0\[0\]: torch.float64 .* y0\[1\]: torch.float32"),
     (1.0, TypeError, r"y0 must be a torch.Tensor or a tuple of tensors; got float"),
     (torch.ones(2, dtype=torch.float16), TypeError, r"y0 must be float32 or float64; got torch.float16, too coarse"),
     (torch.ones(2, dtype=torch.bfloat16), TypeError, r"y0 must be float32 or float64; got torch.bfloat16"),

@@ -10,7 +10,6 @@ import torch
 from ._stats import SolverStats
 from ._tableau import ButcherTableau, _combine, rk_stages
 
-
 MAX_GRID_STEPS = 10_000_000
 """The most steps a ``step_size`` may ask for; beyond it the grid alone would fill the memory."""
 
