@@ -90,7 +90,8 @@ def test_toy_entropy_is_exact_for_checkerboard_and_close_for_eight_gaussians():
     closed = math.log(8) + 1 + math.log(2 * math.pi) + 2 * math.log(0.5 / 1.414)
     assert F.toy_entropy("8gaussians", n=2000, m=800) == pytest.approx(closed, abs=0.05)
     # thin rings (radius R, radial noise s): log(2 pi R) + log(2 pi e s^2) / 2 each; two equal rings add log 2
-    rings = math.log(2) + sum(math.log(2 * math.pi * r) for r in (3, 1.5)) / 2 + math.log(2 * math.pi * math.e * 0.24**2) / 2
+    noise = math.log(2 * math.pi * math.e * 0.24**2) / 2
+    rings = math.log(2) + sum(math.log(2 * math.pi * r) for r in (3, 1.5)) / 2 + noise
     assert F.toy_entropy("circles", n=2000, m=2000) == pytest.approx(rings, abs=0.05)
 
 

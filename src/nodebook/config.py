@@ -107,7 +107,7 @@ BUDGETS: dict[str, dict[str, dict[str, Any]]] = {
                   "toy_tol": 1e-3, "toy_steps": 80, "toy_batch": 256, "toy_lr": 2e-2, "eval_tol": 1e-4,
                   "n_train": 10000, "n_test": 2000, "n_samples": 2000, "grid": 48, "frames": 5,
                   "hutch_dim": 8, "hutch_samples": 20000, "trace_dims": [2, 4, 8, 16, 32, 64],
-                  "trace_batch": 64, "trace_repeat": 3},
+                  "trace_batch": 64, "trace_repeat": 3, "entropy_mc": {"n": 1000, "m": 2000}, "checkpoint": False},
         "full": {"time_s": 600, "targets": ["ring", "wave", "four_modes"], "planar_k": [1, 8, 32],
                  "cnf_m": [1, 8, 32], "cnf_hidden": 32, "kl_rk4_steps": 8, "kl_steps": 500, "kl_batch": 512,
                  "kl_lr": 1e-2, "kl_eval": 100000,
