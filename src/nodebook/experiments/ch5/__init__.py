@@ -22,12 +22,12 @@ from ...config import Config
 from ._common import LIM
 from .checks import check_planar_logdet
 from .kl import build_kl_model, planar_vs_cnf
-from .toys import adjoint_gradients, build_toy_model, nfe_vs_tolerance, train_toy, train_toys
+from .toys import adjoint_gradients, build_toy_model, gaussian_nll, nfe_vs_tolerance, toy_steps, train_toy, train_toys
 from .traces import trace_cost, trace_variance
 
 __all__ = [
     "LIM", "adjoint_gradients", "build_kl_model", "build_toy_model", "check_planar_logdet", "nfe_vs_tolerance",
-    "planar_vs_cnf", "run", "trace_cost", "trace_variance", "train_toy", "train_toys",
+    "gaussian_nll", "planar_vs_cnf", "run", "toy_steps", "trace_cost", "trace_variance", "train_toy", "train_toys",
 ]
 
 

@@ -41,6 +41,12 @@ def _evaluate(model: CNF, x: torch.Tensor, tol: float, chunk: int = 4096) -> tor
         model.solver = saved
 
 
+def toy_steps(name: str, budget: dict) -> int:
+    """The budget's ``toy_steps``: one number for every density, or ``{name: steps}``."""
+    steps = budget["toy_steps"]
+    return int(steps[name]) if isinstance(steps, dict) else int(steps)
+
+
 def gaussian_nll(x_train: torch.Tensor, x_test: torch.Tensor) -> float:
     """Test NLL (nats) of one Gaussian fitted to the training data by maximum likelihood: the trivial baseline."""
     x, y = x_train.double().cpu(), x_test.double().cpu()
@@ -67,7 +73,7 @@ def train_toy(name: str, cfg: Config, *, progress: bool = False) -> dict:
         return nll_loss(model, x_train[idx])
 
     with _threads(cfg.device):
-        hist = fit_flow(model, loss, steps=b["toy_steps"], lr=b["toy_lr"], lr_final=b.get("toy_lr_final"),
+        hist = fit_flow(model, loss, steps=toy_steps(name, b), lr=b["toy_lr"], lr_final=b.get("toy_lr_final"),
                         progress=progress, desc=name, seed=cfg.seed, checkpoint=_checkpoint(f"toy-{name}", cfg),
                         checkpoint_every=b.get("checkpoint_every", 100))
         test_nll = -float(_evaluate(model, x_test, b["eval_tol"]).mean())
