@@ -11,7 +11,8 @@
 Every function takes the chapter's :class:`~nodebook.config.Config` and returns plain numbers and lists
 (``train_toys`` and ``planar_vs_cnf`` also return NumPy arrays for the figures, left out by :func:`run`).
 
-One module per part: ``kl`` (a), ``traces`` (b), ``toys`` (c), ``checks`` (the exercises).
+One module per part: ``kl`` (a), ``traces`` (b), ``toys`` (c), ``checks`` (the exercises); ``report`` draws
+the committed reference run's tables and figures.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...config import Config
+from . import report
 from ._common import LIM
 from .checks import check_planar_logdet
 from .kl import build_kl_model, planar_vs_cnf
@@ -26,8 +28,9 @@ from .toys import adjoint_gradients, build_toy_model, gaussian_nll, nfe_vs_toler
 from .traces import trace_cost, trace_variance
 
 __all__ = [
-    "LIM", "adjoint_gradients", "build_kl_model", "build_toy_model", "check_planar_logdet", "nfe_vs_tolerance",
-    "gaussian_nll", "planar_vs_cnf", "run", "toy_steps", "trace_cost", "trace_variance", "train_toy", "train_toys",
+    "LIM", "adjoint_gradients", "build_kl_model", "build_toy_model", "check_planar_logdet", "gaussian_nll",
+    "nfe_vs_tolerance", "planar_vs_cnf", "report", "run", "toy_steps", "trace_cost", "trace_variance", "train_toy",
+    "train_toys",
 ]
 
 
