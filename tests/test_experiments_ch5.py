@@ -162,6 +162,7 @@ def test_report_tables_carry_baselines_and_a_missing_run_is_one_line(tmp_path):
     toys = ch5.report.toy_table(metrics)
     assert "| checkerboard | 3.500 | 3.466 | 0.034 | 4.200 | 14 → 30 | 100 | 10 |" in toys
     assert "– (no closed form)" in toys
-    assert "10 000 × 100" in ch5.report.protocol_table(nb.config.BUDGETS["ch5"]["full"])
+    protocol = ch5.report.protocol_table(nb.config.BUDGETS["ch5"]["full"])
+    assert "10 000 iterations, batch 100" in protocol and "rtol = atol = 1e-3" in protocol
     assert ch5.report.reference(tmp_path) == (None, None)
     assert ch5.report.MISSING.count("\n") == 0
