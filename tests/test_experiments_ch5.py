@@ -153,14 +153,14 @@ def test_report_tables_carry_baselines_and_a_missing_run_is_one_line(tmp_path):
         "planar_vs_cnf": [{"target": "ring", "kind": k, "size": s, "kl": 0.1 * s} for k in ("planar", "cnf")
                           for s in (1, 8)],
         "kl_base": {"ring": 4.5},
-        "toys": {"checkerboard": {"test_nll": 3.5, "optimum": 3.466, "gaussian_nll": 4.2, "seconds": 10.0,
+        "toys": {"checkerboard": {"test_nll": 3.5, "optimum": 3.466, "gaussian_nll": 4.2, "seconds": 10.0, "mass": 0.98,
                                   "nfe_first": 14, "nfe_last": 30, "steps": 100},
                  "pinwheel": {"test_nll": 2.5, "optimum": None, "gaussian_nll": 3.2, "seconds": 9.0}},
     }
     kl = ch5.report.kl_table(metrics)
     assert "| ring | 4.50 | 0.10 | 0.80 | 0.10 | 0.80 |" in kl and "base N(0, I)" in kl and "*paper*" in kl
     toys = ch5.report.toy_table(metrics)
-    assert "| checkerboard | 3.500 | 3.466 | 0.034 | 4.200 | 14 → 30 | 100 | 10 |" in toys
+    assert "| checkerboard | 3.500 | 3.466 | 0.034 | 4.200 | 0.980 | 14 → 30 | 100 | 10 |" in toys
     assert "– (no closed form)" in toys
     protocol = ch5.report.protocol_table(nb.config.BUDGETS["ch5"]["full"])
     assert "10 000 iterations, batch 100" in protocol and "rtol = atol = 1e-3" in protocol

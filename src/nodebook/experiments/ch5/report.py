@@ -61,17 +61,19 @@ def kl_table(metrics: dict) -> str:
 
 
 def toy_table(metrics: dict) -> str:
-    """Per toy density: test NLL against the optimum (its entropy) and against one fitted Gaussian."""
+    """Per toy density: test NLL against the optimum (its entropy) and against one fitted Gaussian, the mass
+    of the learned density on the plotting grid (about 1), NFE, steps and training time."""
     head = ("| density | CNF test NLL (nats) | optimum (entropy) | CNF − optimum | one Gaussian (baseline) "
-            "| NFE first → last step | steps | training (s) |\n|---|---|---|---|---|---|---|---|")
+            "| mass on the grid | NFE first → last step | steps | training (s) |\n" + "|---" * 9 + "|")
     lines = [head]
     for name, r in metrics["toys"].items():
         gap = None if r.get("optimum") is None else r["test_nll"] - r["optimum"]
         opt = _num(r.get("optimum")) if r.get("optimum") is not None else "– (no closed form)"
         lines.append(f"| {name} | {_num(r['test_nll'])} | {opt} | {_num(gap)} | {_num(r.get('gaussian_nll'))} | "
-                     f"{r.get('nfe_first', '–')} → {r.get('nfe_last', '–')} | {r.get('steps', '–')} | "
+                     f"{_num(r.get('mass'))} | {r.get('nfe_first', '–')} → {r.get('nfe_last', '–')} | "
+                     f"{r.get('steps', '–')} | "
                      f"{r['seconds']:.0f} |")
-    lines.append(f"| *paper* | {_PAPER['toy']} |" + " |" * 6)
+    lines.append(f"| *paper* | {_PAPER['toy']} |" + " |" * 7)
     return "\n".join(lines)
 
 
