@@ -128,8 +128,9 @@ def reproduce(chapter: str, mode: str | None = None, device: str | None = None, 
     start = time.perf_counter()
     metrics = module.run(cfg)
     wall = time.perf_counter() - start
+    arrays = metrics.pop("arrays", None)  # a chapter's figure arrays go to a checksummed .npz beside the json
     path = save_results(key, metrics, mode=cfg.mode, device=cfg.device, wall_time_s=wall,
-                        variant="custom" if overrides else None, overrides=overrides)
+                        variant="custom" if overrides else None, overrides=overrides, arrays=arrays)
     print(f"wrote {path} ({wall:.1f} s)")
     return metrics
 

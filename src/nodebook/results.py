@@ -8,6 +8,8 @@ show it beside their own quick-mode numbers, labelled with its device and date.
 from __future__ import annotations
 
 import datetime as _dt
+import hashlib
+import io
 import json
 import math
 import os
@@ -18,7 +20,10 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
+
+from .checkpoint import atomic_write_bytes
 
 _PACKAGE_ROOT = Path(__file__).resolve().parents[2]
 
@@ -91,9 +96,42 @@ def result_path(chapter: str, mode: str, directory: Path | None = None, variant:
     return base / (f"{stem}.{variant}.json" if variant else f"{stem}.json")
 
 
+def _save_arrays(path: Path, arrays: dict) -> dict:
+    """``arrays`` to ``path`` (compressed ``.npz``, atomically); return ``{"file", "sha256", "bytes"}``."""
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, **{k: np.asarray(v) for k, v in arrays.items()})
+    data = buffer.getvalue()
+    atomic_write_bytes(path, data)
+    return {"file": path.name, "sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
+
+
+def load_arrays(record: dict, directory: Path | None = None) -> dict[str, np.ndarray] | None:
+    """The arrays saved beside a record (``None`` if it has none), after checking their sha256.
+
+    Raises:
+        ValueError: the file is missing or its checksum differs from the one in the record.
+    """
+    meta = record.get("arrays")
+    if not meta:
+        return None
+    path = (Path(directory) if directory is not None else results_dir()) / meta["file"]
+    if not path.exists():
+        raise ValueError(f"{path} is missing; the record (from commit {record.get('git_commit', '?')}) needs it")
+    data = path.read_bytes()
+    got = hashlib.sha256(data).hexdigest()
+    if got != meta["sha256"]:
+        raise ValueError(f"{path}: sha256 expected {meta['sha256']} (from the record), got {got}")
+    with np.load(io.BytesIO(data)) as npz:
+        return {k: npz[k] for k in npz.files}
+
+
 def save_results(chapter: str, metrics: dict, *, mode: str, device: torch.device | str, wall_time_s: float,
-                 directory: Path | None = None, variant: str | None = None, overrides: dict | None = None) -> Path:
+                 directory: Path | None = None, variant: str | None = None, overrides: dict | None = None,
+                 arrays: dict | None = None) -> Path:
     """Write ``metrics`` with the run's metadata, atomically; an older file is kept as ``.prev.json``.
+
+    ``arrays`` (name → array, what a chapter's figures draw) go to ``<same stem>.npz`` beside it; the record
+    keeps the file's name and sha256 under ``"arrays"`` (read them with :func:`load_arrays`).
 
     Returns:
         The path written.
@@ -112,6 +150,7 @@ def save_results(chapter: str, metrics: dict, *, mode: str, device: torch.device
         "wall_time_s": round(float(wall_time_s), 2),
         "git_commit": git_commit(),
         **({"budget_overrides": to_jsonable(overrides)} if overrides else {}),
+        **({"arrays": _save_arrays(path.with_suffix(".npz"), arrays)} if arrays else {}),
         "metrics": to_jsonable(metrics),
     }
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
