@@ -30,7 +30,7 @@ def rows_ch2(m: dict) -> list[Row]:
     rows = []
     lim = m.get("euler_limit") or {}
     if "order" in lim:
-        rows.append(Row("ResNet → ODE: gap shrinks with the number of blocks, fitted order", num(lim["order"]),
+        rows.append(Row("ResNet → ODE: gap shrinks with the number of blocks, fitted order", f"{lim['order']:.2f}",
                         "theory: 1 (Euler)", "2-D data, blocks sharing one function"))
     models = m.get("models") or {}
     if models:
@@ -77,7 +77,7 @@ def rows_ch3(m: dict) -> list[Row]:
                         "untrained MLP dynamics, not a trained ODE-Net"))
     order = (m.get("gradient_agreement") or {}).get("order")
     if order is not None:
-        rows.append(Row("adjoint vs backprop gradient gap, fitted order in the step", num(order),
+        rows.append(Row("adjoint vs backprop gradient gap, fitted order in the step", f"{order:.2f}",
                         "theory: 4 (RK4)", "float64, loss on three times"))
     return rows
 
@@ -134,7 +134,8 @@ def rows_ch5(m: dict) -> list[Row]:
                         "our targets and step budget"))
     for name, r in (m.get("toys") or {}).items():
         best = r.get("optimum", r.get("nll_optimum"))
-        ours = num(r.get("test_nll"), 4) + (f" (optimum {num(best, 4)})" if best is not None else "")
+        nll = r.get("test_nll")
+        ours = ("–" if nll is None else f"{nll:.3f}") + (f" (optimum {best:.3f})" if best is not None else "")
         rows.append(Row(f"{name}: test NLL (nats)", ours, "FFJORD Fig. 2: samples and densities (no table)",
                         "FFJORD's toy recipe at our step budget"))
     return rows
