@@ -191,3 +191,18 @@ def test_extension_reads_generated_pages_last_and_fills_their_markers():
     assert "| 42 s |" in source[0] and ext.MARKERS["book/index"] not in source[0]
     for doc, marker in ext.MARKERS.items():  # the pages keep their markers
         assert marker in (ROOT / f"{doc}.md").read_text()
+
+
+def test_ch4_initial_nfe_is_the_untrained_reference_model():
+    import dataclasses
+
+    import nodebook as nb
+
+    cfg = nb.setup("ch4", mode="quick", device="cpu", plots=False, verbose=False)
+    tiny = {**cfg.budget, "dataset": "digits", "n_train": 64, "n_test": 32, "channels": 4, "scan_test": 16}
+    rows = ch4.initial_nfe(dataclasses.replace(cfg, budget=tiny), tolerances=[1e-1, 1e-3, 1e-5])
+    assert [r["tol"] for r in rows] == [1e-1, 1e-3, 1e-5]
+    nfes = [r["nfe_forward"] for r in rows]
+    assert nfes == sorted(nfes) and nfes[-1] > nfes[0]
+    again = ch4.initial_nfe(dataclasses.replace(cfg, budget=tiny), tolerances=[1e-3])
+    assert again[0]["nfe_forward"] == rows[1]["nfe_forward"]  # same seed, same model

@@ -16,12 +16,14 @@ from __future__ import annotations
 from ...models import build_table1_model, count_parameters
 from . import figure3
 from .augment import FirstCoordinate, circles, crossing_map
-from .figure3 import memory_vs_nfe, smoothness, tolerance_scan, training_nfe
+from .figure3 import initial_nfe, memory_vs_nfe, smoothness, tolerance_scan, training_nfe
 from .figures import figure3 as figure3_panels
 from .reference import (
     GOAL_ACC,
     GOAL_GAP_POINTS,
     baselines,
+    figure3_words,
+    goal_words,
     nfe_trend,
     reference_baselines,
     reference_goals,
@@ -39,10 +41,11 @@ from .table import (
 )
 
 __all__ = [
-    "DATASETS", "GOAL_ACC", "GOAL_GAP_POINTS", "LABELS", "MNIST1D_PUBLISHED", "PAPER_TABLE1", "FirstCoordinate",
-    "baselines", "build_model", "check_odenet_params", "circles", "crossing_map", "dataset", "figure3",
-    "figure3_panels", "full_mode_columns", "memory_vs_nfe", "nfe_trend", "reference_baselines", "reference_goals",
-    "run", "smoothness", "table1_markdown", "tolerance_scan", "train_table", "training_nfe",
+    "DATASETS", "GOAL_ACC", "GOAL_GAP_POINTS", "LABELS", "MNIST1D_PUBLISHED", "PAPER_TABLE1", "baselines",
+    "build_model", "check_odenet_params", "circles", "crossing_map", "dataset", "figure3", "figure3_panels",
+    "figure3_words", "FirstCoordinate", "full_mode_columns", "goal_words", "initial_nfe", "memory_vs_nfe", "nfe_trend",
+    "reference_baselines", "reference_goals", "run", "smoothness", "table1_markdown", "tolerance_scan",
+    "train_table", "training_nfe",
 ]
 
 

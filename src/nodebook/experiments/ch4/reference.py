@@ -82,3 +82,40 @@ def table1_markdown(record: dict | None, quick: dict | None = None) -> str:
         rows.append([f"majority class ({base['majority_class']})", pct(base["majority"]), *blank, "–", "–"])
     rows.append(["published CNN on MNIST-1D", pct(MNIST1D_PUBLISHED["CNN"]), *["–"] * (3 + bool(quick)), "–", "–"])
     return markdown_table(header, rows)
+
+
+def goal_words(met: bool) -> str:
+    """``"met"`` or ``"missed"``."""
+    return "met" if met else "missed"
+
+
+def figure3_words(scan: list[dict], trend: dict) -> str:
+    """What the four Figure 3 panels of a run show, in sentences with the run's numbers (Markdown).
+
+    Every comparison is worded from the numbers: a finding the run does not show is said not to be there.
+    """
+    loose, tight = scan[0], scan[-1]
+    errs = [r["test_error_pct"] for r in scan]
+    spread = max(errs) - min(errs)
+    ratio = trend.get("ratio")
+    w = trend["window"]
+    a = (f"**(a)** From tolerance {loose['tol']:.0e} to {tight['tol']:.0e} the trained ODE-Net's forward NFE "
+         f"went from {loose['nfe_forward']} to {tight['nfe_forward']}, and the backward NFE of a training step "
+         f"from {loose['step_nfe_backward']} to {tight['step_nfe_backward']}.")
+    apart = ("less than one point apart: the cheap solves cost next to nothing in accuracy" if spread < 1
+             else f"{spread:.1f} points apart")
+    b = (f"**(b)** Over that range the test error stayed between {min(errs):.1f}% and {max(errs):.1f}% "
+         f"({apart}; the axis starts at 0).")
+    if ratio is None:
+        c = "**(c)** No NFE was recorded during training."
+    else:
+        c = (f"**(c)** Over training the backward pass took {ratio:.2f} evaluations per forward one; Chen et "
+             f"al. report about one half{', and so do we' if ratio <= 0.6 else ', ours is more'}.")
+    if trend["grew"]:
+        d = (f"**(d)** The forward NFE grew during training, from {trend['forward_first']:.1f} (mean of the first "
+             f"{w} steps) to {trend['forward_last']:.1f} (the last {w}), as in the paper's Figure 3c.")
+    else:
+        d = (f"**(d)** The forward NFE did **not** grow during training: {trend['forward_first']:.1f} (mean of the "
+             f"first {w} steps), {trend['forward_last']:.1f} (the last {w}). The paper's Figure 3c shows it "
+             "growing; Section 4.4 measures why ours does not.")
+    return "\n\n".join([a, b, c, d])
