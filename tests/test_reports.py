@@ -206,3 +206,16 @@ def test_ch4_initial_nfe_is_the_untrained_reference_model():
     assert nfes == sorted(nfes) and nfes[-1] > nfes[0]
     again = ch4.initial_nfe(dataclasses.replace(cfg, budget=tiny), tolerances=[1e-3])
     assert again[0]["nfe_forward"] == rows[1]["nfe_forward"]  # same seed, same model
+
+
+def test_ch4_nfe_growth_words_say_what_the_numbers_say():
+    before = [{"tol": t, "nfe_forward": n} for t, n in ((1e-1, 14), (1e-3, 20), (1e-5, 32))]
+    harder = [{"tol": t, "nfe_forward": n} for t, n in ((1e-1, 14), (1e-3, 20), (1e-5, 50))]
+    budget = {"train_tol": 1e-3, "weight_decay": 1e-4}
+    flat = ch4.nfe_trend({"forward": [20] * 40, "backward": [10] * 40}, window=10)
+    text = ch4.nfe_growth_words(before, harder, flat, budget)
+    assert "**did not grow**" in text and "took 20 and 20 evaluations at the training tolerance 1e-03" in text
+    assert "harder to integrate at 1 of the 3 tolerances (most at 1e-05)" in text and "weight decay 0.0001" in text
+    grew = ch4.nfe_trend({"forward": [20] * 20 + [26] * 20, "backward": [10] * 40}, window=10)
+    text = ch4.nfe_growth_words(before, before, grew, budget)
+    assert "**grew**" in text and "At no tolerance" in text and "weight decay" not in text

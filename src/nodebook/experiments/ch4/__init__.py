@@ -24,6 +24,7 @@ from .reference import (
     baselines,
     figure3_words,
     goal_words,
+    nfe_growth_words,
     nfe_trend,
     reference_baselines,
     reference_goals,
@@ -43,9 +44,9 @@ from .table import (
 __all__ = [
     "DATASETS", "GOAL_ACC", "GOAL_GAP_POINTS", "LABELS", "MNIST1D_PUBLISHED", "PAPER_TABLE1", "baselines",
     "build_model", "check_odenet_params", "circles", "crossing_map", "dataset", "figure3", "figure3_panels",
-    "figure3_words", "FirstCoordinate", "full_mode_columns", "goal_words", "initial_nfe", "memory_vs_nfe", "nfe_trend",
-    "reference_baselines", "reference_goals", "run", "smoothness", "table1_markdown", "tolerance_scan",
-    "train_table", "training_nfe",
+    "figure3_words", "FirstCoordinate", "full_mode_columns", "goal_words", "initial_nfe", "memory_vs_nfe",
+    "nfe_growth_words", "nfe_trend", "reference_baselines", "reference_goals", "run", "smoothness",
+    "table1_markdown", "tolerance_scan", "train_table", "training_nfe",
 ]
 
 

@@ -119,3 +119,41 @@ def figure3_words(scan: list[dict], trend: dict) -> str:
              f"first {w} steps), {trend['forward_last']:.1f} (the last {w}). The paper's Figure 3c shows it "
              "growing; Section 4.4 measures why ours does not.")
     return "\n\n".join([a, b, c, d])
+
+
+def nfe_growth_words(before: list[dict], after: list[dict], trend: dict, budget: dict) -> str:
+    """Whether the ODE-Net's NFE grew over training, and what the before/after tolerance scan says about why.
+
+    Args:
+        before: :func:`~nodebook.experiments.ch4.initial_nfe` rows (the model before training).
+        after: the trained model's ``tolerance_scan`` rows, at the same tolerances.
+        trend: :func:`nfe_trend` of the run's ``training_nfe``.
+        budget: the run's budget (``train_tol``, ``weight_decay``).
+    """
+    by_tol = {r["tol"]: r["nfe_forward"] for r in before}
+    pairs = [(r["tol"], by_tol[r["tol"]], r["nfe_forward"]) for r in after if r["tol"] in by_tol]
+    train = next((p for p in pairs if p[0] == budget.get("train_tol")), pairs[len(pairs) // 2])
+    tight = pairs[-1]
+    w = trend["window"]
+    words = [f"Over training the forward NFE went from {trend['forward_first']:.1f} (mean of the first {w} steps) "
+             f"to {trend['forward_last']:.1f} (the last {w}): it "
+             + ("**grew**, as in the paper's Figure 3c." if trend["grew"] else
+                "**did not grow**, unlike the paper's Figure 3c.")]
+    harder = [p for p in pairs if p[2] > p[1]]
+    words.append(f"Before and after training, a forward pass over the test set took {train[1]} and {train[2]} "
+                 f"evaluations at the training tolerance {train[0]:.0e}, and {tight[1]} and {tight[2]} at "
+                 f"{tight[0]:.0e}.")
+    if harder:
+        words.append(f"Training made the dynamics harder to integrate at {len(harder)} of the {len(pairs)} "
+                     f"tolerances (most at {max(harder, key=lambda p: p[2] - p[1])[0]:.0e}).")
+    else:
+        words.append("At no tolerance of the scan did training make the dynamics harder to integrate.")
+    if not trend["grew"]:
+        wd = budget.get("weight_decay", 0)
+        words.append(
+            ("So the dynamics did change, but at the training tolerance the solver absorbed it. " if harder else "")
+            + f"Two settings of this run hold the learned dynamics back: weight decay {wd:g} (AdamW) keeps the "
+            "weights of f small, and the one-cycle learning rate ends near zero, so the last steps barely move "
+            "them. This run cannot tell the two apart: that would take a second training run without weight "
+            "decay, which we have not made.")
+    return " ".join(words)
