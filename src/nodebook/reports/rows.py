@@ -35,7 +35,8 @@ def rows_ch2(m: dict) -> list[Row]:
     models = m.get("models") or {}
     if models:
         names = [k for k in ("resnet", "odenet", "anode") if k in models]
-        rows.append(Row("concentric circles, test accuracy: " + " / ".join(names),
+        labels = {"resnet": "ResNet", "odenet": "ODE-Net", "anode": "augmented ODE-Net"}
+        rows.append(Row("concentric circles, test accuracy: " + " / ".join(labels[k] for k in names),
                         " / ".join(pct(models[k].get("test_acc")) for k in names),
                         "Dupont et al.: a plain ODE-Net cannot separate them, augmented can (no table)",
                         "our 2-D circles, hidden 32, augment 1 (theirs: augment 5)"))
@@ -52,7 +53,9 @@ def rows_ch3(m: dict) -> list[Row]:
 
     g, mt, tdq = reference_goals(m), m["memory_time"], TORCHDIFFEQ_H100
     last = mt["rows"][-1]
-    proto = f"batch {mt.get('batch')}, {mt.get('threads')} thread(s) (theirs: batch {tdq['batch']} on one H100)"
+    threads = mt.get("threads")
+    proto = (f"batch {mt.get('batch')}, {threads} CPU thread{'' if threads == 1 else 's'} "
+             f"(theirs: batch {tdq['batch']} on one H100)")
     bp = tdq["backprop_mib"]
     rows = [
         Row(f"backprop ÷ adjoint peak memory at {g['steps'][1]} RK4 steps (goal ≥ {REFERENCE_RATIO_GOAL:g}×)",

@@ -95,5 +95,4 @@ def memory_steps_figure(reference_rows: list[dict] | None, quick_rows: list[dict
                 title="Backprop's memory grows with the steps; the adjoint's is flat")
     axes[1].set(xlabel="RK4 steps", ylabel="time of one pass (ms)", title="Both take time in proportion")
     axes[0].legend(fontsize=8)
-    fig.tight_layout()
     return fig

@@ -66,5 +66,4 @@ def figure3(scan: list[dict], curve: dict, *, title: str):
     d.set(xlabel="training step", ylabel="NFE", ylim=(0, None), title="(d) NFE over training")
     d.legend(fontsize=8)
     fig.suptitle(title)
-    fig.tight_layout()
     return fig
