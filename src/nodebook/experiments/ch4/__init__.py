@@ -29,6 +29,7 @@ from .reference import (
     reference_baselines,
     reference_goals,
     table1_markdown,
+    trend_words,
 )
 from .table import (
     DATASETS,
@@ -46,7 +47,7 @@ __all__ = [
     "build_model", "check_odenet_params", "circles", "crossing_map", "dataset", "figure3", "figure3_panels",
     "figure3_words", "FirstCoordinate", "full_mode_columns", "goal_words", "initial_nfe", "memory_vs_nfe",
     "nfe_growth_words", "nfe_trend", "reference_baselines", "reference_goals", "run", "smoothness",
-    "table1_markdown", "tolerance_scan", "train_table", "training_nfe",
+    "table1_markdown", "tolerance_scan", "train_table", "training_nfe", "trend_words",
 ]
 
 
@@ -59,6 +60,7 @@ def run(cfg) -> dict:
         "dataset": data.name, "n_train": len(data.x_train), "n_test": len(data.x_test), "models": trained["rows"],
         "baselines": baselines(data.y_train, data.y_test, data.n_classes),
         "tolerance_scan": tolerance_scan(cfg, trained), "training_nfe": nfe_curve,
+        "initial_nfe": initial_nfe(cfg, tolerances=cfg.budget.get("tolerances")),
         "memory_vs_nfe": memory_vs_nfe(cfg, trained), "smoothness": smoothness(cfg),
         "crossing_map": {k: {f: v[f] for f in ("final_loss", "outputs")} | {"nfe": v["nfe"][-1]}
                          for k, v in crossing_map(cfg).items()},
