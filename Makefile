@@ -64,9 +64,11 @@ notebooks: $(STAMP)
 # The execution cache is keyed on a chapter's code only. The chapters' numbers come from the package, so
 # when the package (or the installed requirements) changed, the cached outputs may be stale: start over.
 PACKAGE_SOURCES := $(shell find src/nodebook -name '*.py' 2>/dev/null)
+# The chapters also read the committed reference runs: a new results file must reach their pages too.
+RESULT_FILES := $(wildcard results/ch?.json)
 CACHE_STAMP := $(BUILD)/.cache-matches-package
-$(CACHE_STAMP): $(PACKAGE_SOURCES) $(STAMP)
-	@if [ -d $(BUILD)/.jupyter_cache ]; then echo "src/nodebook or requirements changed: re-executing the chapters"; \
+$(CACHE_STAMP): $(PACKAGE_SOURCES) $(RESULT_FILES) $(STAMP)
+	@if [ -d $(BUILD)/.jupyter_cache ]; then echo "src/nodebook, results/ or requirements changed: re-executing the chapters"; \
 	  rm -rf $(BUILD)/.jupyter_cache $(BUILD)/.doctrees; fi
 	@mkdir -p $(@D) && touch $@
 
