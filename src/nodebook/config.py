@@ -124,10 +124,10 @@ BUDGETS: dict[str, dict[str, dict[str, Any]]] = {
         # extrapolation, per-series MSE) and solve on the data spacing. Quick: small sets, short windows and
         # a few hundred steps, so the page runs in about a minute on a CPU. Full: the reference run on the
         # 2-core CPU (about 40 min while other work runs): the published model sizes (latent 15, recognition
-        # 30, ODE units 300, linear decoder, batch 50) and the paper's 10 000 Hopper trajectories, but 2 epochs
-        # instead of 300 (lr 3e-2 instead of 1e-2 to learn faster in so few steps), 600 spiral steps instead
-        # of 2000. The paper's size is one flag away on a GPU: --set hopper.epochs=300 --set hopper.lr=0.01
-        # (and --set spirals.steps=2000 --set spirals.batch_size=1000). Measured: see results/ch6.json.
+        # 30, ODE units 300, linear decoder, batch 50) and the paper's 10 000 Hopper trajectories, but 10
+        # epochs instead of 300 (lr 3e-2 instead of 1e-2 to learn faster in so few steps); Chen et al.'s 2000
+        # spiral steps, at batch 200 instead of all 1000. A first run with 2 Hopper epochs and 600 spiral
+        # steps took 347 s here. The paper's size is one flag away (a GPU): --set hopper.epochs=300.
         "quick": {
             "time_s": 90,
             "spirals": {"n_train": 256, "n_test": 128, "n_total": 500, "n_sample": 100, "noise_std": 0.3,
@@ -148,14 +148,14 @@ BUDGETS: dict[str, dict[str, dict[str, Any]]] = {
             "time_s": 2400, "checkpoint": True,
             "spirals": {"n_train": 1000, "n_test": 500, "n_total": 1000, "n_sample": 200, "noise_std": 0.3,
                         "n_obs": [30, 50, 100], "n_obs_train": [5, 10, 30, 50, 100], "draw_counts": [5, 15, 50],
-                        "latent_dim": 4, "hidden": 25, "width": 20, "steps": 600, "batch_size": 200, "lr": 2e-2,
-                        "lr_decay": 0.997, "kl_warmup": 150, "method": "euler", "eval_every": 100,
+                        "latent_dim": 4, "hidden": 25, "width": 20, "steps": 2000, "batch_size": 200, "lr": 2e-2,
+                        "lr_decay": 0.999, "kl_warmup": 300, "method": "euler", "eval_every": 200,
                         "checkpoint_every": 50},
             "hopper": {"n_traj": 10000, "n_steps": 200, "window": 100, "fracs": [0.5], "eval_fracs": [0.1, 0.5],
                        "latent_dim": 15, "hidden": 30, "width": 300, "decoder_width": 0, "obs_std": 1e-3,
-                       "epochs": 2, "batch_size": 50, "lr": 3e-2, "lr_decay": 0.999, "kl_warmup": 50,
-                       "method": "euler", "encoder_method": "euler", "eval_every": 40, "curve_series": 100,
-                       "checkpoint_every": 20},
+                       "epochs": 10, "batch_size": 50, "lr": 3e-2, "lr_decay": 0.999, "kl_warmup": 50,
+                       "method": "euler", "encoder_method": "euler", "eval_every": 160, "curve_series": 100,
+                       "checkpoint_every": 40},
             "physionet": {"max_patients": None, "quantization": 0.1, "latent_dim": 20, "hidden": 40, "width": 100,
                           "obs_std": 0.01, "epochs": 30, "batch_size": 50, "lr": 1e-2, "kl_warmup": 50,
                           "method": "euler"},

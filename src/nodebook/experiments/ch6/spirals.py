@@ -9,9 +9,10 @@ window's grid; ``z0`` lives at the window's first time in both; a training batch
   ``n_sample`` grid points (denoising and interpolation); RMSE over all points of all test series;
 * **extrapolation**: observe ``n_obs // 2`` noisy points in the first half, predict the second.
 
-Training draws a count from ``n_obs_train`` and one of the two tasks each step, and scores every noisy
-point of the window. Trivial baselines: the mean training curve (what a model that ignores its input can
-reach) and, for extrapolation, each series' last observed value.
+Training draws a count from ``n_obs_train`` and one of the two tasks each step, and scores the observed
+points (decoded on the whole window grid, from its first time, as in testing). Trivial baselines: the
+mean training curve (what a model that ignores its input can reach) and, for extrapolation, each
+series' last observed value.
 """
 
 from __future__ import annotations
@@ -90,9 +91,11 @@ def observe_mask(x: torch.Tensor, n_obs: int, gen: torch.Generator, first_half: 
 
 def sampler(t: torch.Tensor, x: torch.Tensor, n_obs: list[int], batch_size: int):
     """``sample_batch(gen)``: ``batch_size`` random series observed at one shared random set of a count of
-    points drawn from ``n_obs`` (half of the steps: half that count, in the first half of the window), and
-    scored at every noisy point of the window. ``z0`` lives at the window's first time, as in testing;
-    sharing the times only saves encoder steps (an encoded series does not depend on its batch)."""
+    points drawn from ``n_obs`` (half of the steps: half that count, in the first half of the window). The
+    loss scores the observed points (a VAE of what was seen, as Chen et al. train it, so that
+    ``q(z0 | x)`` widens when little is seen) and, for a first-half batch, the whole second half; but
+    the decoder solves over the whole window grid from its first time, exactly as in testing; sharing the
+    times only saves encoder steps (an encoded series does not depend on its batch)."""
     def sample_batch(gen: torch.Generator):
         k = n_obs[int(torch.randint(len(n_obs), (1,), generator=gen))]
         first_half = bool(torch.randint(2, (1,), generator=gen))
@@ -101,8 +104,11 @@ def sampler(t: torch.Tensor, x: torch.Tensor, n_obs: list[int], batch_size: int)
         k = max(1, k // 2) if first_half else k
         cols = torch.randperm(span, generator=gen)[:k].sort().values.to(x.device)
         xb = x[rows]
-        seen = xb[:, cols]
-        return t[cols], seen, torch.ones_like(seen), t, xb, torch.ones_like(xb)
+        m = torch.zeros_like(xb)
+        m[:, cols] = 1.0
+        if first_half:  # extrapolation: the whole second half is scored too, as Rubanova et al. train it
+            m[:, span:] = 1.0
+        return t[cols], xb[:, cols], torch.ones(len(xb), k, xb.shape[-1], device=x.device), t, xb * m, m
     return sample_batch
 
 
@@ -215,17 +221,31 @@ def posterior_draws(cfg: Config, data: dict, trained: dict, index: int = 0, n_dr
 
 @torch.no_grad()
 def posterior_spread(cfg: Config, data: dict, model, counts: list[int], n_draws: int = 10,
-                     n_series: int = 64) -> dict:
-    """Mean standard deviation of ``n_draws`` posterior draws (over the window and half a window beyond,
-    both coordinates, ``n_series`` test spirals) at each observation count: the uncertainty trend."""
+                     n_series: int = 64, n_bins: int = 6) -> dict:
+    """How far ``n_draws`` posterior draws spread (their standard deviation, averaged over both
+    coordinates and ``n_series`` test spirals), over the window and half a window beyond it.
+
+    Returns:
+        ``{"by_count": {k: spread}}`` with ``k`` points observed anywhere in the window, and
+        ``{"by_time": [...], "bin_edges": [...]}``: the spread in ``n_bins`` stretches of time when only
+        ``min(counts)`` points in the first quarter of the window are seen (where nothing is observed).
+    """
     t = data["t"]
     t_ext = t[0] + data_spacing(t) * torch.arange(int(len(t) * 1.5), dtype=t.dtype, device=t.device)
-    out = {}
+    x = data["x_test"][:n_series]
+    out: dict = {"by_count": {}}
     with threads(cfg.device), torch.random.fork_rng(devices=[]):
         torch.manual_seed(cfg.seed)
         for k in counts:
-            x = data["x_test"][:n_series]
             m = observe_mask(x, k, torch.Generator().manual_seed(cfg.seed + k)).to(x.device)
             draws = model(t, x * m, m, t_ext, n_samples=n_draws)[0]
-            out[k] = float(draws.std(dim=0).mean())
+            out["by_count"][k] = float(draws.std(dim=0).mean())
+        quarter = len(t) // 4
+        m = observe_mask(x[:, :2 * quarter], min(counts), torch.Generator().manual_seed(cfg.seed), True)
+        m = torch.cat([m, torch.zeros_like(x[:, 2 * quarter:])], dim=1).to(x.device)
+        per_time = model(t, x * m, m, t_ext, n_samples=n_draws)[0].std(dim=0).mean(dim=(0, 2))
+        edges = torch.linspace(0, len(t_ext), n_bins + 1).long().tolist()
+        out["by_time"] = [float(per_time[a:b].mean()) for a, b in zip(edges[:-1], edges[1:], strict=True)]
+        out["bin_edges"] = [float(t_ext[min(e, len(t_ext) - 1)]) for e in edges]
+        out["observed_until"] = float(t[quarter - 1])
     return out
