@@ -74,3 +74,146 @@ def test_write_notebooks(tmp_path):
     assert len(cells) < len(full["cells"])
     assert not any("heun_step(f, t, y, h):\n    k1" in "".join(c["source"]) for c in cells)
     assert all(c.get("outputs", []) == [] for c in full["cells"])
+
+
+# ------------------------------------------------------------------------------------ learner notebooks
+from nodebook import booktools  # noqa: E402
+from nodebook.booktools import myst  # noqa: E402
+
+SOURCE = """---
+jupytext: {text_representation: {extension: .md, format_name: myst}}
+kernelspec: {display_name: Python 3, language: python, name: python3}
+---
+(chx)=
+# X. A chapter
+
+```{admonition} In this chapter
+:class: tip
+
+It ran in {glue:text}`x_secs:.1f` s, see {cite}`chen2018neural` and {ref}`chx`.
+```
+
+Inline `{cite}` code and a [link](../book/bibliography.md) stay readable.
+
+```{code-cell} ipython3
+:tags: [remove-cell]
+glue("x_secs", 1.234, display=False)
+```
+
+## Exercises
+
+```{exercise}
+:label: x-ex
+Compute {math}`1+1`.
+```
+
+```{solution-start} x-ex
+:class: dropdown
+```
+The answer is two.
+```{code-cell} ipython3
+answer = 1 + 1
+```
+```{solution-end}
+```
+"""
+
+
+def _convert(student: bool, glue=None):
+    bib = booktools.Bibliography(book.repo_root() / "book" / "references.bib")
+    ctx = myst.Context(glue=glue or {}, cite=bib.cite, ref={"chx": ("X. A chapter", "x.ipynb")}.get,
+                       doc=lambda p: ("Bibliography", "#Bibliography") if p.endswith("bibliography") else None)
+    return booktools.to_notebook(SOURCE, student=student, ctx=ctx, bibliography=bib), ctx
+
+
+def _text(nb, kind="markdown"):
+    return "\n".join(c.source for c in nb.cells if c.cell_type == kind)
+
+
+def test_notebook_markdown_is_plain_jupyter_markdown():
+    nb, ctx = _convert(student=True, glue={"x_secs": "1.234"})
+    md = _text(nb)
+    assert booktools.markdown_leftovers(nb) == []
+    assert "It ran in 1.2 s" in md  # glued value, formatted like {glue:text}`x_secs:.1f`
+    assert "> **In this chapter**" in md  # admonition -> block quote with a bold title
+    assert "[Chen et al., 2018](#ref-chen2018neural)" in md and '<a id="ref-chen2018neural"></a>' in md
+    assert "[X. A chapter](x.ipynb)" in md and '<a id="chx"></a>' in md
+    assert "`{cite}`" in md  # inline code is not a role
+    assert "[link](#Bibliography)" in md
+    assert "$1+1$" in md
+
+
+def test_student_notebook_has_answer_cell_and_no_solution():
+    nb, _ = _convert(student=True)
+    exercise = [i for i, c in enumerate(nb.cells) if "exercise" in c.metadata.get("tags", [])]
+    assert len(exercise) == 1
+    answer = nb.cells[exercise[0] + 1]
+    assert answer.cell_type == "code" and "exercise-answer" in answer.metadata["tags"]
+    assert "answer = 1 + 1" not in _text(nb, "code") and "two" not in _text(nb)
+    assert "Compute $1+1$." in nb.cells[exercise[0]].source  # the exercise has a cell of its own
+    assert nb.cells[0].metadata["tags"] == ["install"]
+
+
+def test_instructor_notebook_keeps_the_solution_after_the_exercise():
+    nb, _ = _convert(student=False)
+    i = next(i for i, c in enumerate(nb.cells) if "exercise" in c.metadata.get("tags", []))
+    assert "solution" in nb.cells[i + 1].metadata["tags"]
+    assert "The answer is two." in nb.cells[i + 2].source
+    assert nb.cells[i + 3].source == "answer = 1 + 1"
+    assert booktools.markdown_leftovers(nb) == []
+
+
+def test_missing_glue_is_listed_not_left_as_a_role():
+    nb, ctx = _convert(student=True)
+    assert ctx.missing_glue == ["x_secs"] and booktools.markdown_leftovers(nb) == []
+
+
+def test_unknown_role_and_directive_are_reported():
+    left = myst.leftovers(myst.convert("a {foo}`bar`\n\n```{weird}\nx\n```\n\n:::{note}\ny\n:::\n", myst.Context()))
+    assert any(x.startswith("role") for x in left) and any(x.startswith("directive") for x in left)
+    assert not any("note" in x for x in left)  # a known directive was converted
+
+
+def test_unclosed_gated_solution_is_an_error():
+    with pytest.raises(ValueError, match="solution-start without"):
+        booktools.to_notebook("```{solution-start} e\n```\nsecret\n", student=True, ctx=myst.Context())
+
+
+def test_every_generated_notebook_is_plain_jupyter(tmp_path):
+    """All chapters, both copies: no MyST left in any Markdown cell; the student copies hold no solution."""
+    import nbformat
+
+    written = booktools.write_notebooks(tmp_path)
+    assert written.leftovers == {}
+    assert len(written.student) == len(booktools.chapter_sources(book.repo_root())) >= 6
+    for path in written.student + written.instructor:
+        nb = nbformat.read(path, as_version=4)
+        assert booktools.markdown_leftovers(nb) == [], path
+        if path in written.student:
+            assert not [c for c in nb.cells if "solution" in c.metadata.get("tags", [])], path
+            n_ex = sum("exercise" in c.metadata.get("tags", []) for c in nb.cells)
+            n_answer = sum("exercise-answer" in c.metadata.get("tags", []) for c in nb.cells)
+            assert n_ex == n_answer >= 1, path
+    import zipfile
+
+    with zipfile.ZipFile(written.zip) as zf:
+        assert sorted(zf.namelist()) == sorted(f"nodebook/{p.name}" for p in written.student)
+
+
+def test_glue_values_read_the_scrapbook_outputs():
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("glue(...)")
+    cell.outputs = [nbformat.v4.new_output("display_data", data={
+        "application/papermill.record/text/plain": "0.5"}, metadata={
+        "scrapbook": {"name": "k", "mime_prefix": "application/papermill.record/"}})]
+    nb.cells.append(cell)
+    assert booktools.glue_values(nb) == {"k": "0.5"}
+
+
+def test_format_glue_matches_myst_nb():
+    from myst_nb.core.variables import format_plain_text
+
+    for text, spec in [("1.23456", ".2f"), ("'quick'", ""), ("12", "d"), ("0.000123", ".1e"), ("3", "s")]:
+        assert myst.format_glue(text, spec) == format_plain_text(text, spec or "s")
