@@ -217,3 +217,49 @@ def test_format_glue_matches_myst_nb():
 
     for text, spec in [("1.23456", ".2f"), ("'quick'", ""), ("12", "d"), ("0.000123", ".1e"), ("3", "s")]:
         assert myst.format_glue(text, spec) == format_plain_text(text, spec or "s")
+
+
+def test_repo_root_from_an_installed_package(tmp_path, monkeypatch):
+    """Outside a clone, repo_root() is the copy setup.py installs with the package, else a clear error."""
+    monkeypatch.setattr(results, "_PACKAGE_ROOT", tmp_path / "site-packages")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(results, "_PACKAGED", tmp_path / "site-packages" / "nodebook" / "_book")
+    with pytest.raises(FileNotFoundError, match="expected the book's files: a clone"):
+        results.repo_root()
+    (results._PACKAGED / "chapters").mkdir(parents=True)
+    (results._PACKAGED / "chapters" / "01_odes_and_solvers.md").write_text("# T\n" + "word " * 300)
+    assert results.repo_root() == results._PACKAGED
+    assert book.reading_time("ch1") == 2
+
+
+def test_setup_py_ships_chapters_and_reference_results():
+    """The packaging hook copies the chapters and the committed (not quick/custom) results."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("nodebook_setup", book.repo_root() / "setup.py")
+    text = spec.loader.get_source("nodebook_setup")
+    assert '("chapters", "*.md"' in text and '("results", "*.json"' in text and ".quick." in text
+
+
+def test_pyproject_lists_everything_the_chapters_import():
+    """`pip install .` must run every chapter: each third-party import of the chapters and of the package
+    (the book tooling in nodebook.booktools aside) is a declared dependency."""
+    import re
+    import sys
+
+    import tomllib
+
+    root = book.repo_root()
+    declared = {re.split(r"[<>=!;\[ ]", d, maxsplit=1)[0].lower().replace("_", "-")
+                for d in tomllib.loads((root / "pyproject.toml").read_text())["project"]["dependencies"]}
+    dist = {"sklearn": "scikit-learn", "IPython": "ipython", "myst_nb": "myst-nb", "dm_control": "dm-control"}
+    files = list((root / "chapters").glob("*.md")) + [
+        p for p in (root / "src" / "nodebook").rglob("*.py") if "booktools" not in p.parts]
+    missing = set()
+    for path in files:
+        for mod in re.findall(r"^\s*(?:from|import)\s+([A-Za-z_]\w*)", path.read_text(), re.M):
+            if mod in sys.stdlib_module_names or mod in ("nodebook", "its", "the"):
+                continue
+            if dist.get(mod, mod).lower().replace("_", "-") not in declared:
+                missing.add(f"{mod} ({path.name})")
+    assert not missing, f"imported but not in pyproject.toml's dependencies: {sorted(missing)}"
