@@ -82,6 +82,10 @@ def main(argv: list[str] | None = None) -> int:
                      help="change a budget entry for this run (repeatable); writes <chapter>.custom.json")
     nbs = sub.add_parser("notebooks", help="write chapter notebooks and student copies (solutions removed)")
     nbs.add_argument("--out", default="_build/notebooks")
+    pdf = sub.add_parser("pdf", help="print the built book to one PDF with Chromium (student edition)")
+    pdf.add_argument("--html", default="_build/html", help="the built site (default: _build/html)")
+    pdf.add_argument("--out", default=None, help="default: <html>/nodebook-student.pdf")
+    pdf.add_argument("--instructor", action="store_true", help="keep the solutions")
     show = sub.add_parser("show", help="print where a chapter's committed full-mode results came from")
     show.add_argument("chapter")
     args = parser.parse_args(argv)
@@ -90,10 +94,26 @@ def main(argv: list[str] | None = None) -> int:
             overrides = dict(parse_override(o) for o in args.overrides)
             reproduce(args.chapter, mode=args.mode, device=args.device, seed=args.seed, overrides=overrides)
         elif args.command == "notebooks":
-            from .book import write_notebooks
+            from .booktools import write_notebooks
 
-            for path in write_notebooks(args.out):
+            written = write_notebooks(args.out)
+            for path in written.instructor + written.student + [written.zip]:
                 print(path)
+            for stem, keys in written.missing_glue.items():
+                print(f"{stem}: {len(keys)} glued value(s) not in the execution cache (build the book first); "
+                      "the notebooks show placeholders", file=sys.stderr)
+        elif args.command == "pdf":
+            from .booktools import STUDENT_PDF
+            from .booktools.pdf import toc_docnames, write_pdf
+            from .results import repo_root
+
+            import yaml
+
+            root = repo_root()
+            title = yaml.safe_load((root / "_config.yml").read_text()).get("title", "nodebook")
+            out = args.out or f"{args.html}/{STUDENT_PDF}"
+            stats = write_pdf(args.html, out, toc_docnames(root), title=title, student=not args.instructor)
+            print(f"wrote {out}: {stats['pages']} pages, {stats['bytes'] / 1e6:.1f} MB, {stats['seconds']} s")
         else:
             from .results import load_results
 

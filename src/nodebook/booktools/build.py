@@ -38,12 +38,13 @@ def markdown_leftovers(nb) -> list[str]:
 
 
 def write_notebooks(out_dir: str | Path, root: str | Path | None = None, *, cache_path: str | Path | None = None,
-                    settings: Settings | None = None) -> Written:
+                    settings: Settings | None = None, sources: list[Path] | None = None) -> Written:
     """``out_dir/<chapter>.ipynb`` (instructor: solutions after each exercise), ``out_dir/student/<chapter>.ipynb``
     (no solutions; an empty answer cell after each exercise) and ``out_dir/student/<zip>``.
 
     Glued numbers come from the executed run in ``cache_path`` (default ``<root>/_build/.jupyter_cache``);
     a chapter with no up-to-date run there gets a placeholder for each, listed in ``Written.missing_glue``.
+    ``sources``: the chapters to write (default: every ``chapters/*.md``).
     """
     import nbformat
 
@@ -52,9 +53,9 @@ def write_notebooks(out_dir: str | Path, root: str | Path | None = None, *, cach
     root = Path(root) if root is not None else repo_root()
     settings = settings if settings is not None else read_settings(root / "_config.yml")
     cache = Path(cache_path) if cache_path is not None else root / "_build" / ".jupyter_cache"
-    sources = chapter_sources(root)
-    labels = chapter_labels(sources)
-    stems = {s.stem: labels_title(labels, s.stem) for s in sources}
+    labels = chapter_labels(chapter_sources(root))
+    sources = sources if sources is not None else chapter_sources(root)
+    stems = {s.stem: labels_title(labels, s.stem) for s in chapter_sources(root)}
     bib = Bibliography(root / "book" / "references.bib", settings.site_url)
     out = Path(out_dir)
     (out / "student").mkdir(parents=True, exist_ok=True)
