@@ -103,11 +103,11 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"{stem}: {len(keys)} glued value(s) not in the execution cache (build the book first); "
                       "the notebooks show placeholders", file=sys.stderr)
         elif args.command == "pdf":
+            import yaml
+
             from .booktools import STUDENT_PDF
             from .booktools.pdf import toc_docnames, write_pdf
             from .results import repo_root
-
-            import yaml
 
             root = repo_root()
             title = yaml.safe_load((root / "_config.yml").read_text()).get("title", "nodebook")

@@ -96,7 +96,8 @@ def combine(html_dir: str | Path, docnames: list[str], *, student: bool = True, 
         h1 = article.find("h1")
         heading = h1.get_text(" ", strip=True).rstrip("#") if h1 else docname
         toc.append(f'<li><a href="#{_slug(docname)}">{html.escape(heading)}</a></li>')
-        parts.append(f'<section class="nodebook-print-page" id="{_slug(docname)}">{article.decode_contents()}</section>')
+        parts.append(f'<section class="nodebook-print-page" id="{_slug(docname)}">{article.decode_contents()}'
+                     "</section>")
     edition = "Student edition: exercise solutions are left out." if student else "Instructor edition."
     cover = (f'<section class="nodebook-print-title"><h1>{html.escape(title)}</h1><p>{edition}</p>'
              f"<p>Printed from the web book on {_dt.date.today().isoformat()}.</p><h2>Contents</h2>"
