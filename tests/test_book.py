@@ -263,3 +263,86 @@ def test_pyproject_lists_everything_the_chapters_import():
             if dist.get(mod, mod).lower().replace("_", "-") not in declared:
                 missing.add(f"{mod} ({path.name})")
     assert not missing, f"imported but not in pyproject.toml's dependencies: {sorted(missing)}"
+
+
+# ------------------------------------------------------------------------------ launch, slides, PDF
+def test_launch_links_only_with_a_repository_url():
+    from nodebook.booktools import Settings, launch_links
+
+    assert launch_links(Settings(), "01_x") == []  # a local book: no launch button at all
+    s = Settings(repo_url="https://github.com/org/nodebook", binderhub_url="https://mybinder.org",
+                 colab_url="https://colab.research.google.com", jupyterhub_url="https://hub.example.org")
+    links = dict(launch_links(s, "01_x"))
+    assert links["Colab"] == "https://colab.research.google.com/github/org/nodebook/blob/gh-pages/notebooks/01_x.ipynb"
+    assert links["Binder"] == ("https://mybinder.org/v2/gh/org/nodebook/gh-pages"
+                               "?urlpath=lab%2Ftree%2Fnotebooks%2F01_x.ipynb")
+    assert links["JupyterHub"].startswith("https://hub.example.org/hub/user-redirect/git-pull?repo=https%3A%2F%2F")
+    assert s.install_spec == "nodebook @ git+https://github.com/org/nodebook@main"
+
+
+def test_read_settings_of_the_book_and_install_cell(tmp_path):
+    from nodebook.booktools import read_settings
+    from nodebook.booktools.notebooks import install_source
+
+    cfg = tmp_path / "_config.yml"
+    cfg.write_text("repository:\n  url: https://github.com/o/r\n  branch: dev\nlaunch_buttons:\n"
+                   "  colab_url: https://colab.research.google.com\n")
+    s = read_settings(cfg)
+    assert (s.repo_url, s.branch, s.colab_url) == ("https://github.com/o/r", "dev", "https://colab.research.google.com")
+    assert '"nodebook @ git+https://github.com/o/r@dev"' in install_source(s)
+    assert "pip install ." in install_source(read_settings(tmp_path / "missing.yml"))
+    compile(install_source(s), "cell", "exec")
+
+
+def _executed_chapter():
+    import base64
+
+    import nbformat
+
+    png = base64.b64encode(b"\x89PNG fake").decode()
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_markdown_cell("(c)=\n# 9. Title\n\nMotivation here.\n\n## 9.1 Part\n\n$$\nx' = f(t, x)\n$$\n"),
+        nbformat.v4.new_code_cell("plot()"),
+        nbformat.v4.new_markdown_cell("## Exercises\n\n```{exercise}\n:label: e\n**Do this.** Then.\n```\n\n"
+                                      "```{solution-start} e\n```\nSecret words.\n"),
+        nbformat.v4.new_code_cell("secret_plot()"),
+        nbformat.v4.new_markdown_cell("```{solution-end}\n```\n"),
+    ]
+    nb.cells[1].outputs = [nbformat.v4.new_output("display_data", data={"image/png": png})]
+    nb.cells[3].outputs = [nbformat.v4.new_output("display_data", data={"image/png": "U0VDUkVU"})]
+    return nb
+
+
+def test_slides_from_headings_equations_and_figures():
+    from nodebook.booktools.slides import slides_html
+
+    page = slides_html(_executed_chapter(), myst.Context(), title="9. Title", chapter_url="../chapters/c.html")
+    assert page.count("<section") == 4  # title, 9.1 with its equation, its figure, exercises
+    assert "= f(t, x)\\]" in page and "data:image/png;base64," in page
+    assert "Secret" not in page and "U0VDUkVU" not in page  # solutions (text and figures) are left out
+    assert "<li>Do this</li>" in page
+    assert "../_static/revealjs/reveal.js" in page and "../_static/mathjax/tex-mml-chtml.js" in page
+    assert "http://" not in page and "https://" not in page  # nothing from a CDN
+
+
+def test_pdf_page_combines_the_site_without_solutions(tmp_path):
+    from nodebook.booktools.pdf import combine
+
+    head = ('<head><meta charset="utf-8"><link rel="stylesheet" href="../_static/a.css">'
+            '<script src="../_static/theme.js"></script><script src="../_static/mathjax/tex-mml-chtml.js"></script>'
+            "</head>")
+    (tmp_path / "book").mkdir()
+    (tmp_path / "chapters").mkdir()
+    (tmp_path / "book" / "index.html").write_text(
+        f'<html data-theme="light">{head}<body><article class="bd-article"><h1>Home</h1>'
+        '<a href="../chapters/c1.html#sec">go</a></article></body></html>')
+    (tmp_path / "chapters" / "c1.html").write_text(
+        f'<html>{head}<body><article class="bd-article"><h1 id="top">C1</h1><p id="sec">x</p>'
+        '<div class="exercise">Q</div><div class="solution dropdown">Secret</div>'
+        '<details class="hide above-input">hidden code</details></article></body></html>')
+    page = combine(tmp_path, ["book/index", "chapters/c1"], title="Book")
+    assert "Secret" not in page and "hidden code" not in page and ">Q<" in page
+    assert 'href="#chapters-c1--sec"' in page and 'id="chapters-c1--sec"' in page
+    assert "theme.js" not in page and "mathjax/tex-mml-chtml.js" in page and "a.css" in page
+    assert "Secret" in combine(tmp_path, ["chapters/c1"], title="Book", student=False)

@@ -103,17 +103,10 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"{stem}: {len(keys)} glued value(s) not in the execution cache (build the book first); "
                       "the notebooks show placeholders", file=sys.stderr)
         elif args.command == "pdf":
-            import yaml
+            from .booktools.pdf import main as pdf_main
 
-            from .booktools import STUDENT_PDF
-            from .booktools.pdf import toc_docnames, write_pdf
-            from .results import repo_root
-
-            root = repo_root()
-            title = yaml.safe_load((root / "_config.yml").read_text()).get("title", "nodebook")
-            out = args.out or f"{args.html}/{STUDENT_PDF}"
-            stats = write_pdf(args.html, out, toc_docnames(root), title=title, student=not args.instructor)
-            print(f"wrote {out}: {stats['pages']} pages, {stats['bytes'] / 1e6:.1f} MB, {stats['seconds']} s")
+            pdf_main(["--html", args.html] + (["--out", args.out] if args.out else [])
+                     + (["--instructor"] if args.instructor else []))
         else:
             from .results import load_results
 

@@ -175,3 +175,34 @@ def toc_docnames(root: str | Path) -> list[str]:
     for part in toc.get("parts", []):
         walk(part.get("chapters"))
     return [re.sub(r"\.(md|ipynb)$", "", n) for n in names]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python src/nodebook/booktools/pdf.py [--html _build/html] [--out PDF] [--instructor]`` (no torch import)."""
+    import argparse
+    import os
+
+    import yaml
+
+    parser = argparse.ArgumentParser(description="print the built book to one PDF with Chromium")
+    parser.add_argument("--html", default="_build/html", help="the built site (default: _build/html)")
+    parser.add_argument("--out", default=None, help="default: <html>/nodebook-student.pdf")
+    parser.add_argument("--instructor", action="store_true", help="keep the solutions")
+    args = parser.parse_args(argv)
+    html_dir = Path(args.html).resolve()
+    root = html_dir.parent.parent  # <book>/_build/html
+    if not (root / "_toc.yml").is_file():
+        parser.error(f"expected the site at <book>/_build/html with <book>/_toc.yml; got {html_dir}")
+    if not Path(CHROMIUM).exists() and os.environ.get("CI", "").lower() != "true":
+        print(f"skipped the PDF: {CHROMIUM} not found (apt-get install -y chromium); the landing page's PDF "
+              "link stays broken until `make pdf` runs with it")
+        return 0
+    title = (yaml.safe_load((root / "_config.yml").read_text()) or {}).get("title", "nodebook")
+    out = Path(args.out or html_dir / "nodebook-student.pdf")
+    stats = write_pdf(html_dir, out, toc_docnames(root), title=title, student=not args.instructor)
+    print(f"wrote {out}: {stats['pages']} pages, {stats['bytes'] / 1e6:.1f} MB, printed in {stats['seconds']} s")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

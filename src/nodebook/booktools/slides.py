@@ -12,14 +12,16 @@ from __future__ import annotations
 import html
 import re
 
-from .myst import Context, convert
+from .myst import Context, _fence, convert, split_blocks
 
 REVEAL_DIR = "revealjs"  # under _static: reveal.js, reveal.css (vendored from npm's reveal.js) and our theme
 MAX_EQUATIONS = 3
+MAX_ITEMS = 8
 _DISPLAY_MATH = re.compile(r"^\$\$\s*\n?(?P<tex>.+?)\n?\$\$\s*$", re.S | re.M)
 _SECTION = re.compile(r"^(?P<hashes>#{1,2})\s+(?P<title>.+)$", re.M)
 _LIST = re.compile(r"(?:^[-*] .*(?:\n(?![-*] )[ \t]+.*)*\n?)+", re.M)
 _PLOTLY_MARK = "plotly-graph-div"
+_ANCHOR = re.compile(r'<a id="[^"]*"></a>')
 _HIDDEN_TAGS = {"remove-output", "remove-cell", "hide-output"}
 
 
@@ -55,20 +57,44 @@ def _figures(cell) -> list[str]:
     return out
 
 
+def _exercise_line(body: str, ctx: Context) -> str:
+    """An exercise on a slide: its bold title if it has one, else its first sentence."""
+    text = convert(body, ctx).strip()
+    bold = re.match(r"\*\*(.+?)\*\*", text)
+    first = bold[1].rstrip(".") if bold else re.split(r"(?<=[.?!])\s", text, maxsplit=1)[0]
+    return f"- {first}\n"
+
+
 def _sections(nb, ctx: Context) -> list[dict]:
-    """The chapter as ``[{level, title, text, figures}]``, in order; Markdown already plain (glue filled)."""
+    """The chapter as ``[{level, title, text, figures}]``, in order; Markdown already plain (glue filled).
+
+    Solutions are left out (their text, code and figures); an exercise becomes one line of a list.
+    """
     sections = [{"level": 1, "title": "", "text": "", "figures": []}]
+    in_solution = False
     for cell in nb.cells:
         if cell.cell_type == "code":
-            sections[-1]["figures"] += _figures(cell)
+            if not in_solution:
+                sections[-1]["figures"] += _figures(cell)
             continue
-        text, pos = convert(cell.source, ctx), 0
+        parts = []
+        for block in split_blocks(cell.source):
+            name = block.directive.name if block.directive else ""
+            if name in ("solution-start", "solution-end"):
+                in_solution = name == "solution-start"
+            elif name in ("exercise", "exercise-start"):
+                parts.append(_exercise_line(block.directive.body, ctx))
+            elif name in ("solution", "exercise-end") or in_solution:
+                continue
+            else:
+                parts.append(convert(block.text if block.kind != "directive" else _fence(block.directive), ctx))
+        text, pos = "\n".join(parts), 0
         for m in _SECTION.finditer(text):
             sections[-1]["text"] += text[pos:m.start()]
             sections.append({"level": len(m["hashes"]), "title": m["title"].strip(), "text": "", "figures": []})
             pos = m.end()
         sections[-1]["text"] += text[pos:] + "\n\n"
-    return [s for s in sections if s["title"] or s["text"].strip() or s["figures"]]
+    return [s for s in sections if s["title"] or _ANCHOR.sub("", s["text"]).strip() or s["figures"]]
 
 
 def _first_paragraph(text: str) -> str:
@@ -100,8 +126,9 @@ def slide_sections(nb, ctx: Context) -> list[str]:
                 body = None
         else:
             body += [f'<div class="equation">\\[{html.escape(tex)}\\]</div>' for tex in equations]
-            if lists:
-                body.append(f'<div class="list">{_markdown(lists[0])}</div>')
+            items = [item for lst in lists for item in re.split(r"\n(?=[-*] )", lst.strip())][:MAX_ITEMS]
+            if items:
+                body.append(f'<div class="list">{_markdown(chr(10).join(items))}</div>')
             if not body:
                 body.append(f'<div class="lead">{_markdown(_first_paragraph(text))}</div>')
         if body is not None:
