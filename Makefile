@@ -31,16 +31,27 @@ help:
 	@echo "            slides and the student PDF (make pdf: the PDF alone, printed by /usr/bin/chromium)"
 	@echo "make test   ruff, unit tests, book build (-W), nbval (re-run chapters), real-browser test"
 	@echo "make lab    JupyterLab with the chapters opening as live notebooks (make lab-test checks it in chromium)"
-	@echo "make bench  benchmarks/solvers.py (nodebook vs torchdiffeq)"
+	@echo "make bench  benchmarks: solvers.py (nodebook vs torchdiffeq) and examples.py (torchdiffeq's example scripts vs the book)"
 	@echo "make clean  remove $(BUILD) and caches (keeps .venv)"
 
 # ---------------------------------------------------------------------------------------------- set-up
-# (Re)install only when the pinned requirements or the package metadata change.
-$(STAMP): requirements.txt pyproject.toml
+# (Re)install only when the pinned requirements or the package metadata change. What is installed is the
+# lock file (requirements-lock.txt: every package pinned, made from requirements.txt). uv installs it in
+# seconds instead of minutes: it comes from the package index into the venv itself (no global install);
+# if uv cannot be had or fails, pip installs the same lock file. uv does not read pip's configuration, so
+# pip's find-links (where a local torch CPU wheel may lie) are handed to it.
+LOCK := requirements-lock.txt
+PIP_FIND_LINKS_CFG := $(strip $(PIP_FIND_LINKS) $(shell $(PYTHON) -m pip config get global.find-links 2>/dev/null))
+UV_FLAGS := $(addprefix --find-links ,$(PIP_FIND_LINKS_CFG))
+$(STAMP): requirements.txt $(LOCK) pyproject.toml
 	@test -x $(BIN)/python || { echo "creating $(VENV)"; $(PYTHON) -m venv $(VENV); }
-	@echo "installing requirements.txt and nodebook into $(VENV) (the first time takes a few minutes)"
-	@$(BIN)/python -m pip install --quiet -r requirements.txt 2>&1 | $(PIP_QUIET)
-	@$(BIN)/python -m pip install --quiet -e . 2>&1 | $(PIP_QUIET)
+	@echo "installing $(LOCK) and nodebook into $(VENV)"
+	@if { test -x $(BIN)/uv || $(BIN)/python -m pip install --quiet uv 2>&1 | $(PIP_QUIET); } \
+	    && VIRTUAL_ENV=$(VENV) $(BIN)/uv pip install --quiet $(UV_FLAGS) -r $(LOCK) \
+	    && VIRTUAL_ENV=$(VENV) $(BIN)/uv pip install --quiet $(UV_FLAGS) -e .; then echo "installed with uv"; \
+	else echo "uv unavailable or failed: installing with pip"; \
+	  $(BIN)/python -m pip install --quiet -r $(LOCK) 2>&1 | $(PIP_QUIET); \
+	  $(BIN)/python -m pip install --quiet -e . 2>&1 | $(PIP_QUIET); fi
 	@touch $@
 
 venv: $(STAMP)
@@ -82,6 +93,11 @@ lint: $(STAMP)
 unit: $(STAMP)
 	$(BIN)/pytest tests --ignore=tests/browser
 
+# A stuck cell fails fast everywhere: the book build's per-cell limit is _config.yml's execute.timeout,
+# nbval gets the same one (its failure names the notebook and the cell), and pytest-timeout (pyproject)
+# stops any test, nbval cells included, at 300 s.
+CELL_TIMEOUT := $(shell sed -n 's/^[[:space:]]*timeout:[[:space:]]*\([0-9][0-9]*\).*/\1/p' _config.yml | head -n 1)
+
 # nbval re-executes the notebooks Jupyter Book executed; cells tagged nbval-check-output (a chapter's
 # glued key numbers) must reproduce exactly, so this also proves a chapter is deterministic under its seed.
 # The reference notebooks come from the execution cache, not $(BUILD)/jupyter_execute: myst-nb strips
@@ -90,7 +106,8 @@ nbval: html
 	@test -n "$(TOC_CHAPTERS)" || { echo "no chapters in _toc.yml"; exit 1; }
 	@rm -rf $(BUILD)/nbval
 	@$(BIN)/python book/_tools/executed_notebooks.py $(BUILD)/nbval/chapters $(TOC_CHAPTERS) >/dev/null
-	NODEBOOK_MODE=quick $(BIN)/pytest --nbval-lax --nbval-current-env -p no:cacheprovider $(BUILD)/nbval/chapters
+	NODEBOOK_MODE=quick $(BIN)/pytest --nbval-lax --nbval-current-env --nbval-cell-timeout=$(CELL_TIMEOUT) \
+	  -p no:cacheprovider $(BUILD)/nbval/chapters
 
 browser: html pdf
 	$(BIN)/pytest tests/browser/test_book.py
@@ -118,6 +135,7 @@ lab-test: $(LAB_STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/solvers.py
+	$(BIN)/python benchmarks/examples.py
 
 clean:
 	rm -rf $(BUILD) .pytest_cache .ruff_cache

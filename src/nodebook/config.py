@@ -11,6 +11,7 @@ nothing else in the book reads environment variables. The two switches are
 
 from __future__ import annotations
 
+import copy
 import os
 import random
 import time
@@ -242,8 +243,19 @@ def resolve_device(device: str | torch.device | None = None) -> torch.device:
         dev = torch.device(chosen)
     except (RuntimeError, TypeError) as err:
         raise ValueError(f"device must be a torch device string such as 'cpu' or 'cuda'; got {chosen!r}") from err
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"device {str(dev)!r} was asked for but CUDA is not available here; use 'cpu'")
+    if dev.type == "cuda":
+        if not torch.cuda.is_available():
+            raise ValueError(f"device {str(dev)!r} was asked for but CUDA is not available here; use 'cpu'")
+        if dev.index is not None and dev.index >= torch.cuda.device_count():
+            raise ValueError(f"device {str(dev)!r} was asked for but this machine has {torch.cuda.device_count()} "
+                             f"CUDA device(s) (cuda:0 to cuda:{torch.cuda.device_count() - 1})")
+    elif dev.type != "cpu":
+        # mps (Apple GPUs), xpu, ...: torch.device() accepts the name on any machine, so ask the backend.
+        backend = getattr(torch.backends, dev.type, None) or getattr(torch, dev.type, None)
+        available = getattr(backend, "is_available", None)
+        if available is None or not available():
+            raise ValueError(f"device {str(dev)!r} was asked for but is not available on this machine; expected "
+                             "'cpu'" + (" or 'cuda'" if torch.cuda.is_available() else ""))
     return dev
 
 
@@ -319,7 +331,9 @@ def setup(
         raise ValueError(f"dtype must be torch.float32 or torch.float64; got {dtype}")
     dev = resolve_device(device)
     seed_everything(seed)
-    budget = dict(BUDGETS.get(key, {}).get(chosen_mode, {}))
+    # A deep copy: a chapter that changes a nested entry (cfg.budget["spirals"]["steps"]) changes its own run,
+    # never BUDGETS and so never a later setup().
+    budget = copy.deepcopy(BUDGETS.get(key, {}).get(chosen_mode, {}))
     if plots:
         from .plotting import use_style
 

@@ -12,6 +12,7 @@ import json
 import math
 import os
 import platform
+import re
 import subprocess
 import tempfile
 from pathlib import Path
@@ -84,8 +85,19 @@ def to_jsonable(x: Any) -> Any:
     return str(x)
 
 
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
+
+
 def result_path(chapter: str, mode: str, directory: Path | None = None, variant: str | None = None) -> Path:
-    """``ch4.json`` (full), ``ch4.quick.json``; a ``variant`` (a run with changed budget) adds ``.<variant>``."""
+    """``ch4.json`` (full), ``ch4.quick.json``; a ``variant`` (a run with changed budget) adds ``.<variant>``.
+
+    Raises:
+        ValueError: ``chapter``, ``mode`` or ``variant`` is not a plain name (letters, digits, ``_``, ``-``),
+            so a results file can never land outside the results folder (``"../x"`` is refused).
+    """
+    for what, name in (("chapter", chapter), ("mode", mode), ("variant", variant)):
+        if name is not None and (not isinstance(name, str) or not _NAME.fullmatch(name)):
+            raise ValueError(f"{what} must be a plain name of letters, digits, '_' and '-' (e.g. 'ch4'); got {name!r}")
     base = Path(directory) if directory is not None else results_dir()
     stem = chapter if mode == "full" else f"{chapter}.{mode}"
     return base / (f"{stem}.{variant}.json" if variant else f"{stem}.json")
@@ -134,9 +146,12 @@ def load_results(chapter: str, mode: str = "full", directory: Path | None = None
     if not path.exists():
         return None
     try:
-        record = json.loads(path.read_text())
-    except json.JSONDecodeError as err:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
         raise ValueError(f"{path} is not valid JSON ({err}); delete it or re-run the reproduce command") from err
+    if not isinstance(record, dict):
+        raise ValueError(f"{path} is not a nodebook results file: expected a JSON object with metrics, device and "
+                         f"date; got a JSON {type(record).__name__}")
     missing = {"metrics", "device", "date"} - set(record)
     if missing:
         raise ValueError(f"{path} is not a nodebook results file: missing {', '.join(sorted(missing))}")
