@@ -26,14 +26,26 @@ import torch
 from .checkpoint import atomic_write_bytes
 
 _PACKAGE_ROOT = Path(__file__).resolve().parents[2]
+# Where a non-editable install keeps its copy of chapters/ and results/ (setup.py puts them there).
+_PACKAGED = Path(__file__).resolve().parent / "_book"
 
 
 def repo_root() -> Path:
-    """The book's checkout (where ``_toc.yml`` is), else the current directory."""
+    """The book's checkout (where ``_toc.yml`` is), else the copy of the chapters and results installed with
+    the package (``pip install .`` / ``pip install git+...``).
+
+    Raises:
+        FileNotFoundError: neither exists (says where it looked and what to do).
+    """
     for candidate in (_PACKAGE_ROOT, Path.cwd(), *Path.cwd().parents):
         if (candidate / "_toc.yml").exists():
             return candidate
-    return Path.cwd()
+    if (_PACKAGED / "chapters").is_dir():
+        return _PACKAGED
+    raise FileNotFoundError(
+        f"expected the book's files: a clone (a folder with _toc.yml) at or above {Path.cwd()}, or the chapters "
+        f"installed with the package in {_PACKAGED}; got neither. Run from a clone of the book's repository, or "
+        "install the package from it with `pip install .` (not `pip install -e .` from a partial copy)")
 
 
 def results_dir() -> Path:
