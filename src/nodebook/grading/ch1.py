@@ -18,7 +18,8 @@ def check_euler_by_hand(y_euler: float, error: float) -> tuple[float, float]:
     """Exercise 1.1: two Euler steps of ``h = 0.5`` on ``y' = t - y``, ``y(0) = 1``; the value at 1 and its error."""
     exact_y = 1.0 - 1.0 + 2.0 * math.exp(-1.0)  # y(t) = t - 1 + 2 e^{-t}
     y = close_number(y_euler, 0.5, what="Euler's y(1)", rel_tol=1e-3,
-                     hint="y_{n+1} = y_n + h f(t_n, y_n) with f(t, y) = t - y; the second step starts where the first ended.")
+                     hint="y_{n+1} = y_n + h f(t_n, y_n) with f(t, y) = t - y; the second step starts where "
+                          "the first ended.")
     e = close_number(error, abs(exact_y - 0.5), what="the error |y_Euler - y(1)|", rel_tol=1e-3,
                      hint="the exact solution is y(t) = t - 1 + 2 e^{-t}; take the absolute difference.")
     return y, e
