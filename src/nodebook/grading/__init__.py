@@ -8,11 +8,20 @@ not in the package (they live with the tests, ``tests/grading/``), so a learner 
 
 from . import ch1, ch2, ch3, ch4, ch5, ch6
 from ._verdict import CheckFailed, close_number, close_tensor, order_near
-from .pages import DIFFICULTIES, MINUTES, OPEN_ENDED_MINUTES, Exercise, exercise_minutes, exercises
+from .pages import (
+    DIFFICULTIES,
+    MINUTES,
+    OPEN_ENDED_MINUTES,
+    Exercise,
+    assignment_minutes,
+    chapter_exercise_minutes,
+    exercise_minutes,
+    exercises,
+)
 from .runner import Result, code_cells, report, run_checks
 
 __all__ = [
-    "DIFFICULTIES", "MINUTES", "OPEN_ENDED_MINUTES", "CheckFailed", "Exercise", "Result", "ch1", "ch2", "ch3",
-    "ch4", "ch5", "ch6", "close_number", "close_tensor", "code_cells", "exercise_minutes", "exercises",
-    "order_near", "report", "run_checks",
+    "DIFFICULTIES", "MINUTES", "OPEN_ENDED_MINUTES", "CheckFailed", "Exercise", "Result", "assignment_minutes",
+    "ch1", "ch2", "ch3", "ch4", "ch5", "ch6", "chapter_exercise_minutes", "close_number", "close_tensor",
+    "code_cells", "exercise_minutes", "exercises", "order_near", "report", "run_checks",
 ]

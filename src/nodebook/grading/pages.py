@@ -54,3 +54,19 @@ def exercises(path: str | Path) -> list[Exercise]:
 def exercise_minutes(path: str | Path) -> int:
     """Estimated minutes for all exercises of a page (see :data:`MINUTES`)."""
     return sum(e.minutes for e in exercises(path))
+
+
+def chapter_exercise_minutes(chapter: str) -> int:
+    """Estimated minutes for a chapter's own (practice) exercises, from their difficulty labels."""
+    from ..config import CHAPTERS, resolve_chapter
+    from ..results import repo_root
+
+    return exercise_minutes(repo_root() / "chapters" / f"{CHAPTERS[resolve_chapter(chapter)]}.md")
+
+
+def assignment_minutes(chapter: str) -> int:
+    """Estimated minutes for a chapter's graded assignment (``book/assignments/chN.md``)."""
+    from ..config import resolve_chapter
+    from ..results import repo_root
+
+    return exercise_minutes(repo_root() / "book" / "assignments" / f"{resolve_chapter(chapter)}.md")
