@@ -30,16 +30,27 @@ help:
 	@echo "make book   build the book into $(BUILD)/html (quick mode, execution cache) and learner notebooks"
 	@echo "make test   ruff, unit tests, book build (-W), nbval (re-run chapters), real-browser test"
 	@echo "make lab    JupyterLab with the chapters opening as live notebooks (make lab-test checks it in chromium)"
-	@echo "make bench  benchmarks/solvers.py (nodebook vs torchdiffeq)"
+	@echo "make bench  benchmarks: solvers.py (nodebook vs torchdiffeq) and examples.py (torchdiffeq's example scripts vs the book)"
 	@echo "make clean  remove $(BUILD) and caches (keeps .venv)"
 
 # ---------------------------------------------------------------------------------------------- set-up
-# (Re)install only when the pinned requirements or the package metadata change.
-$(STAMP): requirements.txt pyproject.toml
+# (Re)install only when the pinned requirements or the package metadata change. What is installed is the
+# lock file (requirements-lock.txt: every package pinned, made from requirements.txt). uv installs it in
+# seconds instead of minutes: it comes from the package index into the venv itself (no global install);
+# if uv cannot be had or fails, pip installs the same lock file. uv does not read pip's configuration, so
+# pip's find-links (where a local torch CPU wheel may lie) are handed to it.
+LOCK := requirements-lock.txt
+PIP_FIND_LINKS_CFG := $(strip $(PIP_FIND_LINKS) $(shell $(PYTHON) -m pip config get global.find-links 2>/dev/null))
+UV_FLAGS := $(addprefix --find-links ,$(PIP_FIND_LINKS_CFG))
+$(STAMP): requirements.txt $(LOCK) pyproject.toml
 	@test -x $(BIN)/python || { echo "creating $(VENV)"; $(PYTHON) -m venv $(VENV); }
-	@echo "installing requirements.txt and nodebook into $(VENV) (the first time takes a few minutes)"
-	@$(BIN)/python -m pip install --quiet -r requirements.txt 2>&1 | $(PIP_QUIET)
-	@$(BIN)/python -m pip install --quiet -e . 2>&1 | $(PIP_QUIET)
+	@echo "installing $(LOCK) and nodebook into $(VENV)"
+	@if { test -x $(BIN)/uv || $(BIN)/python -m pip install --quiet uv 2>&1 | $(PIP_QUIET); } \
+	    && VIRTUAL_ENV=$(VENV) $(BIN)/uv pip install --quiet $(UV_FLAGS) -r $(LOCK) \
+	    && VIRTUAL_ENV=$(VENV) $(BIN)/uv pip install --quiet $(UV_FLAGS) -e .; then echo "installed with uv"; \
+	else echo "uv unavailable or failed: installing with pip"; \
+	  $(BIN)/python -m pip install --quiet -r $(LOCK) 2>&1 | $(PIP_QUIET); \
+	  $(BIN)/python -m pip install --quiet -e . 2>&1 | $(PIP_QUIET); fi
 	@touch $@
 
 venv: $(STAMP)
@@ -110,6 +121,7 @@ lab-test: $(LAB_STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/solvers.py
+	$(BIN)/python benchmarks/examples.py
 
 clean:
 	rm -rf $(BUILD) .pytest_cache .ruff_cache
