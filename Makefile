@@ -46,9 +46,10 @@ UV_FLAGS := $(addprefix --find-links ,$(PIP_FIND_LINKS_CFG))
 $(STAMP): requirements.txt $(LOCK) pyproject.toml
 	@test -x $(BIN)/python || { echo "creating $(VENV)"; $(PYTHON) -m venv $(VENV); }
 	@echo "installing $(LOCK) and nodebook into $(VENV)"
-	@if { test -x $(BIN)/uv || $(BIN)/python -m pip install --quiet uv 2>&1 | $(PIP_QUIET); } \
-	    && VIRTUAL_ENV=$(VENV) $(BIN)/uv pip install --quiet $(UV_FLAGS) -r $(LOCK) \
-	    && VIRTUAL_ENV=$(VENV) $(BIN)/uv pip install --quiet $(UV_FLAGS) -e .; then echo "installed with uv"; \
+	@uv=$$(command -v uv || echo $(BIN)/uv); \
+	if { test -x $$uv || $(BIN)/python -m pip install --quiet uv 2>&1 | $(PIP_QUIET); } \
+	    && VIRTUAL_ENV=$(VENV) $$uv pip install --quiet $(UV_FLAGS) -r $(LOCK) \
+	    && VIRTUAL_ENV=$(VENV) $$uv pip install --quiet $(UV_FLAGS) -e .; then echo "installed with uv"; \
 	else echo "uv unavailable or failed: installing with pip"; \
 	  $(BIN)/python -m pip install --quiet -r $(LOCK) 2>&1 | $(PIP_QUIET); \
 	  $(BIN)/python -m pip install --quiet -e . 2>&1 | $(PIP_QUIET); fi
