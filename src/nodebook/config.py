@@ -106,7 +106,8 @@ BUDGETS: dict[str, dict[str, dict[str, Any]]] = {
         # (3 x 64 concat-squash, tanh, T = 0.5) on the six densities, trained at dopri5 1e-3, batch 256,
         # cosine lr 1e-2 -> 1e-3, more steps for the harder densities, evaluated at 1e-5; checkpointed and
         # resumable. Measured: 973 s with checkerboard at 1500 steps (NLL 0.13 above log 32, the others
-        # within 0.05 of their optima), so checkerboard gets 5000 (its loss was still falling). FFJORD's
+        # within 0.05 of their optima), so checkerboard gets 5000 (its loss was still falling): 1479 s,
+        # checkerboard 0.064 nats above log 32 (results/ch5.json, 2026-11-30, one thread). FFJORD's
         # sizes are `--set toy_tol=1e-5 --set toy_steps=10000 --set toy_batch=100 --set toy_lr=1e-3
         # --set toy_lr_final=null` (hours on this CPU; written to ch5.custom.json).
         "quick": {"time_s": 90, "targets": ["ring"], "planar_k": [1, 8, 32], "cnf_m": [1, 8, 32],
