@@ -6,7 +6,8 @@ import pytest
 import torch
 
 import nodebook as nb
-from nodebook.adjoint import NORMS, _norm
+from nodebook._adjoint_settings import NORMS
+from nodebook._adjoint_settings import backward_norm as _norm
 from nodebook.experiments.ch7 import MLPField, norm_accuracy
 
 

@@ -125,7 +125,10 @@ class SDIRK2:
         return z2, self.norm(est / torch.maximum(scale, self._scale(z2)))
 
     def integrate(self, func, y0: torch.Tensor, t_out: list[float], stats: SolverStats,
-                  f0: torch.Tensor | None = None) -> torch.Tensor:
+                  f0: torch.Tensor | None = None, t: torch.Tensor | None = None) -> torch.Tensor:
+        if t is not None:
+            raise ValueError("sdirk2 does not differentiate with respect to the times t; got t with "
+                             "requires_grad=True (pass t.detach(), or use an explicit method)")
         t0, t_end = t_out[0], t_out[-1]
         direction = 1.0 if t_end > t0 else -1.0
         span = abs(t_end - t0)
