@@ -347,3 +347,26 @@ def test_pdf_page_combines_the_site_without_solutions(tmp_path):
     assert 'href="#chapters-c1--sec"' in page and 'id="chapters-c1--sec"' in page
     assert "theme.js" not in page and "mathjax/tex-mml-chtml.js" in page and "a.css" in page
     assert "Secret" in combine(tmp_path, ["chapters/c1"], title="Book", student=False)
+
+
+def test_executed_notebook_is_found_by_content_not_path(tmp_path):
+    """A chapter whose run the build reused from the cache has no record under its own path: the glued
+    values are still found (matched on the code, as myst-nb matches)."""
+    import jupytext
+    import nbformat
+    from jupyter_cache import get_cache
+
+    src = tmp_path / "ch.md"
+    src.write_text("---\nkernelspec: {display_name: Python 3, language: python, name: python3}\n---\n# T\n\n"
+                   "```{code-cell} ipython3\nglue('k', 0.5, display=False)\n```\n")
+    ran = jupytext.read(src, fmt="md:myst")
+    code = next(c for c in ran.cells if c.cell_type == "code")
+    code.outputs = [nbformat.v4.new_output("display_data", data={
+        "application/papermill.record/text/plain": "0.5"}, metadata={
+        "scrapbook": {"name": "k", "mime_prefix": "application/papermill.record/"}})]
+    elsewhere = tmp_path / "elsewhere.ipynb"
+    nbformat.write(ran, elsewhere)
+    get_cache(str(tmp_path / "cache")).cache_notebook_file(str(elsewhere), check_validity=False)
+    assert booktools.glue_values(booktools.executed_notebook(src, tmp_path / "cache")) == {"k": "0.5"}
+    src.write_text(src.read_text().replace("0.5", "0.6"))  # changed code: the old run does not count
+    assert booktools.executed_notebook(src, tmp_path / "cache") is None
