@@ -370,3 +370,34 @@ def test_executed_notebook_is_found_by_content_not_path(tmp_path):
     assert booktools.glue_values(booktools.executed_notebook(src, tmp_path / "cache")) == {"k": "0.5"}
     src.write_text(src.read_text().replace("0.5", "0.6"))  # changed code: the old run does not count
     assert booktools.executed_notebook(src, tmp_path / "cache") is None
+
+
+@pytest.mark.parametrize("repo_url", ["", "https://github.com/org/nodebook"])
+def test_chapter_page_links_and_launch_buttons(tmp_path, repo_url):
+    """The Sphinx hook on a chapter page: notebook/slides/PDF links always; launch buttons (bar and header)
+    exactly when _config.yml names a repository, opening the learner notebook of the published site."""
+    import importlib.util
+    from types import SimpleNamespace
+
+    spec = importlib.util.spec_from_file_location("nodebook_course", book.repo_root() / "book/_ext/nodebook_course.py")
+    ext = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(ext)
+    (tmp_path / "_config.yml").write_text(f"repository:\n  url: '{repo_url}'\nlaunch_buttons:\n"
+                                          "  binderhub_url: https://mybinder.org\n"
+                                          "  colab_url: https://colab.research.google.com\n")
+    app = SimpleNamespace(srcdir=str(tmp_path), builder=SimpleNamespace(format="html"))
+    context = {"body": "<h1>1. T</h1><p>x</p>", "pathto": lambda p, resource=0: f"../{p}",
+               "header_buttons": [{"label": "download-buttons", "buttons": [{"label": "download-source-button"}]}]}
+    ext.chapter_links(app, "chapters/01_x", "page.html", context, None)
+    body = context["body"]
+    assert body.startswith('<h1>1. T</h1><p class="nodebook-chapter-links">')
+    assert 'href="../notebooks/01_x.ipynb" download' in body and 'href="../slides/01_x.html"' in body
+    labels = [b["label"] for b in context["header_buttons"][0]["buttons"]]
+    assert labels[:2] == ["download-learner-notebook-button", "slides-button"]
+    launch = [g for g in context["header_buttons"] if g.get("label") == "launch-buttons"]
+    if repo_url:
+        assert "Open in Binder" in body and "Open in Colab" in body
+        assert [b["text"] for b in launch[0]["buttons"]] == ["Binder", "Colab"]
+        assert "blob/gh-pages/notebooks/01_x.ipynb" in body
+    else:
+        assert "Open in" not in body and "mybinder" not in body and not launch
