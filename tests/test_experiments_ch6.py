@@ -1,4 +1,5 @@
-"""Chapter 6's experiment functions on tiny budgets: what the chapter needs, and the facts behind it."""
+"""Chapter 6's experiment functions on tiny budgets: the published protocol, the trivial baselines, and
+what the chapter needs."""
 
 import dataclasses
 import json
@@ -7,17 +8,20 @@ import pytest
 import torch
 
 import nodebook as nb
+from nodebook.data import FeatureScaler
 from nodebook.experiments import ch6
 from nodebook.experiments.ch6 import hopper, spirals
+from nodebook.latent import masked_rmse, per_series_mse
 from nodebook.results import to_jsonable
 
 TINY = {
     "time_s": 60,
     "spirals": {"n_train": 24, "n_test": 12, "n_total": 300, "n_sample": 40, "noise_std": 0.1, "n_obs": [5, 10],
-                "shared": False, "latent_dim": 2, "hidden": 6, "width": 8, "steps": 3, "batch_size": 8, "lr": 1e-2,
-                "kl_warmup": 2, "method": "euler"},
-    "hopper": {"n_traj": 10, "n_steps": 8, "fracs": [0.25, 0.5], "latent_dim": 3, "hidden": 6, "width": 8,
-               "obs_std": 0.1, "epochs": 1, "batch_size": 4, "lr": 1e-2, "method": "euler"},
+                "draw_counts": [3, 10], "latent_dim": 2, "hidden": 6, "width": 8, "steps": 3, "batch_size": 8,
+                "lr": 1e-2, "kl_warmup": 2, "method": "euler", "eval_every": 2},
+    "hopper": {"n_traj": 20, "n_steps": 30, "window": 12, "fracs": [0.5], "eval_fracs": [0.3, 0.5],
+               "latent_dim": 3, "hidden": 6, "width": 8, "obs_std": 0.1, "epochs": 1, "batch_size": 4,
+               "lr": 1e-2, "method": "euler", "eval_every": 2, "curve_series": 3},
 }
 
 
@@ -32,11 +36,13 @@ def sp(cfg):
     return spirals.spiral_data(cfg)
 
 
-def test_budgets_exist_for_both_modes_and_name_the_paper_sizes():
-    for mode in ("quick", "full"):
-        b = nb.config.BUDGETS["ch6"][mode]
-        assert b["spirals"]["n_obs"] == [30, 50, 100] and b["hopper"]["fracs"] == [0.1, 0.2, 0.3, 0.5]
-    assert nb.config.BUDGETS["ch6"]["full"]["hopper"]["n_traj"] == 10_000
+def test_budgets_use_the_published_sizes_in_full_mode():
+    full = nb.config.BUDGETS["ch6"]["full"]
+    assert full["spirals"]["n_obs"] == [30, 50, 100] and full["hopper"]["n_traj"] == 10_000
+    h = full["hopper"]
+    assert (h["latent_dim"], h["hidden"], h["width"], h["decoder_width"], h["batch_size"]) == (15, 30, 300, 0, 50)
+    assert (h["window"], h["obs_std"], h.get("scaling", "rubanova")) == (100, 1e-3, "rubanova")
+    assert full["checkpoint"] and 0.5 in h["eval_fracs"]
     assert nb.config.CHAPTERS["ch6"] == "06_latent_ode"
 
 
@@ -49,25 +55,101 @@ def test_spiral_truth_is_the_noise_free_curve_the_samples_scatter_around(cfg, sp
     assert residual == pytest.approx(0.1, rel=0.2)  # the noise level asked for
 
 
-def test_spiral_batches_share_sorted_irregular_times(sp):
-    t, x, mask = spirals.sampler(sp["t"], sp["x_train"], [7], 5)(torch.Generator().manual_seed(0))
-    assert t.shape == (7,) and x.shape == (5, 7, 2) and bool((mask == 1).all())
-    assert bool((t[1:] > t[:-1]).all())
-    gaps = torch.diff(t)
-    assert not torch.allclose(gaps, gaps[0].expand_as(gaps))  # irregular
+def test_spiral_training_batches_decode_the_window_from_its_start_and_score_what_was_seen(sp):
+    t_o, x_o, m_o, t_p, x_p, m_p = spirals.sampler(sp["t"], sp["x_train"], [7], 5)(torch.Generator().manual_seed(0))
+    assert torch.equal(t_p, sp["t"])  # z0 at the window's first time, as in testing
+    assert bool((t_o[1:] > t_o[:-1]).all()) and x_o.shape[0] == 5 and bool((m_o == 1).all())
+    seen = torch.isin(t_p, t_o)
+    if len(t_o) == 7:  # a whole-window batch: only the observed points are scored
+        assert torch.equal(m_p[:, :, 0] > 0, seen.expand(5, -1))
+    else:  # a first-half batch: the observed points and the whole second half
+        half = len(t_p) // 2
+        assert len(t_o) == 3 and bool((t_o < t_p[half]).all()) and bool((m_p[:, half:] == 1).all())
 
 
-def test_spiral_training_and_scores(cfg, sp):
+def test_spiral_scores_follow_the_protocol_and_the_baselines_are_what_they_say(cfg, sp):
     trained = spirals.train(cfg, sp)
-    assert set(trained["models"]["latent_ode"]) == {5, 10}
-    assert trained["models"]["rnn"][5] is not trained["models"]["rnn"][10]  # not shared: one model per count
+    assert trained["curve"]["latent_ode"]["step"] == [2, 3]
     rows = spirals.evaluate(cfg, sp, trained)
-    for name in spirals.MODELS:
-        for k in (5, 10):
-            assert 0 < rows[name][k]["window"] < 20 and 0 < rows[name][k]["extrap"] < 20
+    truth, t = sp["truth_test"], sp["t"]
+    half = len(t) // 2
+    mean = sp["x_train"].mean(0, keepdim=True).expand_as(truth)
+    ones = torch.ones_like(truth)
+    assert rows["mean_curve"][5]["window"] == pytest.approx(float(masked_rmse(mean, truth, ones)))
+    # the window score: each test series alone, at its own observed points, against the clean curve
+    model = trained["models"]["latent_ode"]
+    t_w, x_w, m_w = spirals.observe(sp, 10, cfg.seed)
+    sse = 0.0
+    for i in range(len(truth)):
+        keep = m_w[i, :, 0] > 0
+        pred = model.predict(t_w[keep], x_w[i:i + 1, keep], m_w[i:i + 1, keep], t)
+        sse += float(((pred - truth[i:i + 1]) ** 2).sum())
+    assert rows["latent_ode"][10]["window"] == pytest.approx((sse / truth.numel()) ** 0.5, rel=1e-4)
+    # extrapolation: scored on the second half only, from points in the first half only
+    t_h, x_h, m_h = spirals.observe(sp, 5, cfg.seed, first_half=True)
+    assert len(t_h) == half and bool((m_h.sum(dim=(1, 2)) == 5 * 2).all())
+    last = torch.stack([x_h[i, (m_h[i, :, 0] > 0).nonzero().max()] for i in range(len(x_h))])
+    want = masked_rmse(last.unsqueeze(1).expand(-1, len(t) - half, -1), truth[:, half:], ones[:, half:])
+    assert rows["last_value"][10]["extrap"] == pytest.approx(float(want))
     draws = spirals.posterior_draws(cfg, sp, trained, n_draws=3)
-    assert len(draws["frames"]) == 2 and len(draws["frames"][0]["seen"]) == 5
+    assert [f["n_obs"] for f in draws["frames"]] == [3, 10] and len(draws["frames"][0]["seen"]) == 3
     assert len(draws["frames"][0]["draws"]) == 3 and len(draws["t"]) == len(draws["truth"]) == 60
+    spread = spirals.posterior_spread(cfg, sp, model, [3, 10], n_series=4)
+    assert set(spread["by_count"]) == {3, 10} and len(spread["by_time"]) == 6
+
+
+def test_rubanova_scaling_divides_by_the_max_not_the_range():
+    x = torch.tensor([[[2.0, 0.0, -4.0]], [[6.0, 0.0, -1.0]]])  # (2 series, 1 time, 3 features)
+    ones = torch.ones_like(x)
+    got = FeatureScaler("rubanova").fit(x, ones).transform(x)
+    want = torch.tensor([[[0.0, 0.0, 0.0]], [[4 / 6, 0.0, 3 / -1.0]]])  # max 0 -> 1; a negative max stays
+    torch.testing.assert_close(got, want)
+    assert not torch.allclose(FeatureScaler("minmax").fit(x, ones).transform(x), got)
+
+
+def test_per_series_mse_averages_each_series_and_feature_first():
+    x = torch.zeros(2, 4, 2)
+    pred = x.clone()
+    pred[0, 0, 0] = 2.0  # series 0, feature 0: one observed point, error 4
+    mask = torch.zeros_like(x)
+    mask[0, 0, 0] = 1.0
+    mask[1] = 1.0  # series 1: everything observed, no error
+    got = per_series_mse(pred, x, mask)
+    torch.testing.assert_close(got, torch.tensor([4 / 2, 0.0]))  # feature 1 of series 0: none observed -> 0
+    assert float(got.mean()) == pytest.approx(1.0)
+    assert float(((pred - x) ** 2 * mask).sum() / mask.sum()) == pytest.approx(4 / 9)  # the old average
+
+
+def test_hopper_follows_the_published_protocol(cfg):
+    data = hopper.hopper_data(cfg)
+    raw = nb.data.hopper_trajectories(20, 30, seed=123)
+    lo, hi = raw.amin(dim=(0, 1)), raw.amax(dim=(0, 1))
+    scaled = (raw - lo) / torch.where(hi == 0, 1.0, hi)
+    torch.testing.assert_close(data["extrap"]["train"], scaled[:16])
+    torch.testing.assert_close(data["extrap"]["test"], scaled[16:])
+    assert (data["n_train"], data["n_test"], data["extrap"]["n_first"]) == (16, 4, 10)
+    win = data["interp"]["train"]
+    assert win.shape == (16, 12, 14) and torch.equal(data["interp"]["t"], nb.data.hopper_times(30)[:12])
+    for i in (0, 7):  # each window is 12 consecutive steps of its own trajectory
+        starts = [s for s in range(19) if torch.equal(scaled[i, s:s + 12], win[i])]
+        assert starts
+    gen = torch.Generator().manual_seed(0)
+    t_o, x_o, m_o, t_p, x_p, m_p = hopper.split("extrap", data["extrap"], data["extrap"]["test"], 0.3, gen)
+    assert torch.equal(t_o, data["extrap"]["t"][:10]) and torch.equal(t_p, data["extrap"]["t"][10:])
+    assert bool((m_o[..., 0].sum(dim=1) == 3).all())  # int(0.3 * 10) points of the first third
+    t_o, x_o, m_o, t_p, x_p, m_p = hopper.split("interp", data["interp"], data["interp"]["test"], 0.5, gen)
+    assert torch.equal(t_p, t_o) and bool((m_o[..., 0].sum(dim=1) == 6).all()) and bool((m_p == 1).all())
+
+
+def test_hopper_baselines_and_scores(cfg):
+    data = hopper.hopper_data(cfg)
+    base = hopper.baseline_mse("extrap", data["extrap"], 0.5, cfg.seed)
+    x = data["extrap"]["test"]
+    mean = data["extrap"]["train"].mean(0)[10:]
+    assert base["mean_traj"] == pytest.approx(float(((x[:, 10:] - mean) ** 2).mean()), rel=1e-5)
+    t_o, x_o, m_o, *_ = hopper.split("extrap", data["extrap"], x, 0.5, torch.Generator().manual_seed(cfg.seed + 500))
+    last = torch.stack([x_o[i, (m_o[i, :, 0] > 0).nonzero().max()] for i in range(len(x))])
+    assert base["last_value"] == pytest.approx(float(((x[:, 10:] - last.unsqueeze(1)) ** 2).mean()), rel=1e-5)
 
 
 def test_unknown_model_names_list_the_known_ones(cfg):
@@ -77,24 +159,19 @@ def test_unknown_model_names_list_the_known_ones(cfg):
         hopper.build_model("lstm", cfg)
 
 
-def test_hopper_tasks_observe_what_they_should(cfg):
-    t = torch.linspace(0, 1, 10)
-    x = torch.randn(6, 10, 14)
-    t_o, x_o, m_o, t_p, x_p, m_p = hopper.sampler("extrap", t, x, [0.5], 4)(torch.Generator().manual_seed(0))
-    assert torch.equal(t_o, t[:5]) and torch.equal(t_p, t[5:]) and x_o.shape == (4, 5, 14)
-    t_o, x_o, m_o, t_p, x_p, m_p = hopper.sampler("interp", t, x, [0.3], 4)(torch.Generator().manual_seed(0))
-    assert len(t_o) == 3 and torch.equal(t_p, t) and x_p.shape == (4, 10, 14)
-
-
-def test_run_is_json_ready_and_hopper_reports_its_sizes(cfg):
+def test_run_is_json_ready_and_reports_sizes_curves_and_baselines(cfg):
     metrics = ch6.run(cfg)
     json.dumps(to_jsonable(metrics))
     h = metrics["hopper"]
-    assert (h["n_train"], h["n_test"], h["n_steps"], h["epochs"]) == (8, 2, 8, 1)
-    for name in hopper.MODELS:
-        assert set(h["mse"]["interp"][name]) == {0.25, 0.5}
-        assert 0 < h["mse"]["extrap"][name] < 10
-    assert set(metrics["spirals"]["rmse"]) == set(spirals.MODELS)
+    assert (h["n_train"], h["n_test"], h["window"], h["epochs"]) == (16, 4, 12, 1)
+    for task in hopper.TASKS:
+        baselines = {"mean_traj", "last_value"} if task == "extrap" else {"mean_traj"}
+        assert set(h["mse"][task]) == set(hopper.MODELS) | baselines
+        for name in hopper.MODELS:
+            assert set(h["mse"][task][name]) == {0.3, 0.5}
+            assert h["curve"][task][name]["step"] == [2, 4]
+    assert set(metrics["spirals"]["rmse"]) == {*spirals.MODELS, "mean_curve", "last_value"}
+    assert set(metrics["spirals"]["posterior_spread"]["by_count"]) == {3, 10}
 
 
 def test_check_kl_accepts_the_closed_form_and_rejects_a_wrong_one(capsys):
@@ -117,7 +194,6 @@ def test_physionet_runs_on_fixture_files_and_only_when_data_is_there(cfg, tmp_pa
     out = physionet.run_physionet(small, folder)
     assert (out["n_train"], out["n_test"]) == (4, 1)
     for task in ("interp", "extrap"):
-        for name in physionet.MODELS:
-            assert 0 <= out["mse"][task][name] < 10
+        assert set(out["mse"][task]) >= set(physionet.MODELS)
     with pytest.raises(ValueError, match="expected one of latent_ode_odernn"):
         physionet.build_model("gru", small, 41)

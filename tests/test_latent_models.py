@@ -104,13 +104,10 @@ def test_latent_path_is_the_flow_of_the_learned_dynamics():
     torch.testing.assert_close(path, ref, rtol=1e-6, atol=1e-7)
 
 
-def test_elbo_is_log_likelihood_minus_kl_and_adjoint_gives_the_same_gradients():
+def test_adjoint_gives_the_same_elbo_gradients():
+    """(That the ELBO is the right bound is tested in test_latent_solves.py on a model with a known
+    posterior.)"""
     t, x, mask = _series()
-    model = _latent_ode()
-    torch.manual_seed(5)
-    elbo, info = model.elbo(t, x, mask)
-    assert elbo.shape == (4,) and torch.isfinite(elbo).all()
-    assert info["kl"] > 0 and elbo.mean().item() == pytest.approx(info["log_lik"] - info["kl"])
     grads = []
     for adjoint in (False, True):
         m = _latent_ode(adjoint=adjoint)

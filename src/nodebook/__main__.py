@@ -128,8 +128,9 @@ def reproduce(chapter: str, mode: str | None = None, device: str | None = None, 
     start = time.perf_counter()
     metrics = module.run(cfg)
     wall = time.perf_counter() - start
+    arrays = metrics.pop("arrays", None)  # a chapter's figure arrays go to a checksummed .npz beside the json
     path = save_results(key, metrics, mode=cfg.mode, device=cfg.device, wall_time_s=wall,
-                        variant="custom" if overrides else None, overrides=overrides)
+                        variant="custom" if overrides else None, overrides=overrides, arrays=arrays)
     print(f"wrote {path} ({wall:.1f} s)")
     return metrics
 
@@ -146,6 +147,10 @@ def main(argv: list[str] | None = None) -> int:
                      help="change a budget entry for this run (repeatable); writes <chapter>.custom.json")
     nbs = sub.add_parser("notebooks", help="write chapter notebooks and student copies (solutions removed)")
     nbs.add_argument("--out", default="_build/notebooks")
+    pdf = sub.add_parser("pdf", help="print the built book to one PDF with Chromium (student edition)")
+    pdf.add_argument("--html", default="_build/html", help="the built site (default: _build/html)")
+    pdf.add_argument("--out", default=None, help="default: <html>/nodebook-student.pdf")
+    pdf.add_argument("--instructor", action="store_true", help="keep the solutions")
     show = sub.add_parser("show", help="print where a chapter's committed full-mode results came from")
     show.add_argument("chapter")
     rep.add_argument("--traceback", action="store_true", help="show the full traceback of an error")
@@ -155,10 +160,19 @@ def main(argv: list[str] | None = None) -> int:
             overrides = dict(parse_override(o) for o in args.overrides)
             reproduce(args.chapter, mode=args.mode, device=args.device, seed=args.seed, overrides=overrides)
         elif args.command == "notebooks":
-            from .book import write_notebooks
+            from .booktools import write_notebooks
 
-            for path in write_notebooks(args.out):
+            written = write_notebooks(args.out)
+            for path in written.instructor + written.student + [written.zip]:
                 print(path)
+            for stem, keys in written.missing_glue.items():
+                print(f"{stem}: {len(keys)} glued value(s) not in the execution cache (build the book first); "
+                      "the notebooks show placeholders", file=sys.stderr)
+        elif args.command == "pdf":
+            from .booktools.pdf import main as pdf_main
+
+            pdf_main(["--html", args.html] + (["--out", args.out] if args.out else [])
+                     + (["--instructor"] if args.instructor else []))
         else:
             from .results import load_results
 

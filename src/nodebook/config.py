@@ -100,59 +100,77 @@ BUDGETS: dict[str, dict[str, dict[str, Any]]] = {
 
     # Chapter 5: continuous normalizing flows.
     "ch5": {
-        # Quick: one KL target, two toy densities, small models, loose tolerances (CPU). Full: the GPU run,
-        # every target and toy density, FFJORD's toy model (3 x 64, concat-squash, tanh).
+        # Quick: one KL target, two toy densities, small models, loose tolerances (CPU). Full: the reference
+        # run, sized for the busy 2-core CPU (one thread; probes measured ~30 ms of CPU per KL step at M = 32,
+        # 50-110 ms per toy step at NFE 14-26): all three KL targets at K, M in {1, 8, 32}; FFJORD's toy model
+        # (3 x 64 concat-squash, tanh, T = 0.5) on the six densities, trained at dopri5 1e-3, batch 256,
+        # cosine lr 1e-2 -> 1e-3, more steps for the harder densities, evaluated at 1e-5; checkpointed and
+        # resumable. Measured: 973 s with checkerboard at 1500 steps (NLL 0.13 above log 32, the others
+        # within 0.05 of their optima), so checkerboard gets 5000 (its loss was still falling). FFJORD's
+        # sizes are `--set toy_tol=1e-5 --set toy_steps=10000 --set toy_batch=100 --set toy_lr=1e-3
+        # --set toy_lr_final=null` (hours on this CPU; written to ch5.custom.json).
         "quick": {"time_s": 90, "targets": ["ring"], "planar_k": [1, 8, 32], "cnf_m": [1, 8, 32],
                   "cnf_hidden": 32, "kl_rk4_steps": 4, "kl_steps": 60, "kl_batch": 128, "kl_lr": 1e-2,
                   "kl_eval": 20000, "toys": ["8gaussians", "moons"], "toy_hidden": [64, 64], "toy_t1": 1.0,
                   "toy_tol": 1e-3, "toy_steps": 80, "toy_batch": 256, "toy_lr": 2e-2, "eval_tol": 1e-4,
                   "n_train": 10000, "n_test": 2000, "n_samples": 2000, "grid": 48, "frames": 5,
                   "hutch_dim": 8, "hutch_samples": 20000, "trace_dims": [2, 4, 8, 16, 32, 64],
-                  "trace_batch": 64, "trace_repeat": 3},
-        "full": {"time_s": 600, "targets": ["ring", "wave", "four_modes"], "planar_k": [1, 8, 32],
-                 "cnf_m": [1, 8, 32], "cnf_hidden": 32, "kl_rk4_steps": 8, "kl_steps": 500, "kl_batch": 512,
-                 "kl_lr": 1e-2, "kl_eval": 100000,
+                  "trace_batch": 64, "trace_repeat": 3, "entropy_mc": {"n": 1000, "m": 2000}, "checkpoint": False},
+        "full": {"time_s": 2400, "targets": ["ring", "wave", "four_modes"], "planar_k": [1, 8, 32],
+                 "cnf_m": [1, 8, 32], "cnf_hidden": 32, "kl_rk4_steps": 8, "kl_steps": 300, "kl_batch": 256,
+                 "kl_lr": 1e-2, "kl_eval": 50000,
                  "toys": ["8gaussians", "pinwheel", "checkerboard", "2spirals", "moons", "circles"],
-                 "toy_hidden": [64, 64, 64], "toy_t1": 0.5, "toy_tol": 1e-4, "toy_steps": 1500, "toy_batch": 512,
-                 "toy_lr": 1e-2, "toy_lr_final": 1e-3, "eval_tol": 1e-5, "n_train": 100000, "n_test": 20000,
-                 "n_samples": 5000, "grid": 80, "frames": 9, "hutch_dim": 8, "hutch_samples": 200000,
-                 "trace_dims": [2, 4, 8, 16, 32, 64, 128], "trace_batch": 512, "trace_repeat": 5},
+                 "toy_hidden": [64, 64, 64], "toy_t1": 0.5, "toy_tol": 1e-3,
+                 "toy_steps": {"8gaussians": 800, "pinwheel": 800, "checkerboard": 5000, "2spirals": 1200,
+                               "moons": 800, "circles": 800},
+                 "toy_batch": 256, "toy_lr": 1e-2, "toy_lr_final": 1e-3, "eval_tol": 1e-5, "n_train": 100000,
+                 "n_test": 10000, "n_samples": 5000, "grid": 64, "frames": 6, "hutch_dim": 8,
+                 "hutch_samples": 200000, "trace_dims": [2, 4, 8, 16, 32, 64, 128], "trace_batch": 256,
+                 "trace_repeat": 3, "entropy_mc": {"n": 4000, "m": 20000}, "checkpoint": True,
+                 "checkpoint_every": 100},
     },
 
     # Chapter 6: latent ODEs.
     "ch6": {
-        # Quick: a few hundred spirals and ~100 Hopper trajectories, one model per kind trained on all
-        # observation counts (fractions), one midpoint (spirals) or RK4 (Hopper) step per gap: far from
-        # converged, seconds on a CPU.
-        # Full (GPU): the paper's 1000 spirals, 10 000 Hopper trajectories x 200 (the paper's 300 epochs cut to
-        # 50 of batch 1000, so that the whole run is meant to fit ~20 min on one GPU; not yet measured there).
+        # Both modes use the published protocol (Rubanova et al.'s scaling, windows, first-third
+        # extrapolation, per-series MSE) and solve on the data spacing. Quick: small sets, short windows and
+        # a few hundred steps, so the page runs in about a minute on a CPU. Full: the reference run on the
+        # 2-core CPU (about 40 min while other work runs): the published model sizes (latent 15, recognition
+        # 30, ODE units 300, linear decoder, batch 50) and the paper's 10 000 Hopper trajectories, but 10
+        # epochs instead of 300 (lr 3e-2 instead of 1e-2 to learn faster in so few steps); Chen et al.'s 2000
+        # spiral steps, at batch 200 instead of all 1000. A first run with 2 Hopper epochs and 600 spiral
+        # steps took 347 s here. The paper's size is one flag away (a GPU): --set hopper.epochs=300.
         "quick": {
             "time_s": 90,
-            "spirals": {"n_train": 256, "n_test": 128, "n_total": 1000, "n_sample": 200, "noise_std": 0.3,
-                        "n_obs": [30, 50, 100], "shared": True, "latent_dim": 4, "hidden": 25, "width": 20,
-                        "steps": 100, "batch_size": 64, "lr": 5e-2, "lr_decay": 0.995, "kl_warmup": 30,
-                        "method": "midpoint"},
-            "hopper": {"n_traj": 80, "n_steps": 50, "fracs": [0.1, 0.2, 0.3, 0.5], "latent_dim": 10,
-                       "hidden": 30, "width": 50, "obs_std": 0.05, "epochs": 5, "batch_size": 16, "lr": 1e-2,
-                       "lr_decay": 0.99, "kl_warmup": 10, "method": "rk4", "encoder_method": "euler"},
+            "spirals": {"n_train": 256, "n_test": 128, "n_total": 500, "n_sample": 100, "noise_std": 0.3,
+                        "n_obs": [15, 25, 50], "n_obs_train": [3, 5, 15, 25, 50], "draw_counts": [3, 8, 25],
+                        "latent_dim": 4, "hidden": 25, "width": 20, "steps": 150, "batch_size": 64, "lr": 2e-2,
+                        "lr_decay": 0.995, "kl_warmup": 50, "method": "euler", "eval_every": 50},
+            "hopper": {"n_traj": 200, "n_steps": 60, "window": 20, "fracs": [0.5], "eval_fracs": [0.1, 0.5],
+                       "models": ["latent_ode_rnn", "rnn_vae"], "latent_dim": 15, "hidden": 30, "width": 100,
+                       "decoder_width": 0, "obs_std": 1e-2, "epochs": 25, "batch_size": 32, "lr": 1e-2,
+                       "lr_decay": 0.99, "kl_warmup": 20, "method": "euler", "encoder_method": "euler",
+                       "curve_series": 40},
             # PhysioNet runs only from the command line, and only when the reader has put the data in the cache.
             "physionet": {"max_patients": 200, "quantization": 0.1, "latent_dim": 10, "hidden": 20, "width": 40,
                           "obs_std": 0.01, "epochs": 2, "batch_size": 50, "lr": 1e-2, "kl_warmup": 5,
                           "method": "euler"},
         },
         "full": {
-            "time_s": 1800,
+            "time_s": 2400, "checkpoint": True,
             "spirals": {"n_train": 1000, "n_test": 500, "n_total": 1000, "n_sample": 200, "noise_std": 0.3,
-                        "n_obs": [30, 50, 100], "shared": True, "latent_dim": 4, "hidden": 25, "width": 20,
-                        "steps": 2000, "batch_size": 1000, "lr": 1e-2, "lr_decay": 0.999, "kl_warmup": 200,
-                        "method": "rk4"},
-            "hopper": {"n_traj": 10000, "n_steps": 200, "fracs": [0.1, 0.2, 0.3, 0.5], "latent_dim": 15,
-                       "hidden": 100, "width": 300, "obs_std": 0.01, "epochs": 50, "batch_size": 1000,
-                       "lr": 1e-2, "lr_decay": 0.999, "kl_warmup": 100, "method": "rk4",
-                       "encoder_method": "euler"},
+                        "n_obs": [30, 50, 100], "n_obs_train": [5, 10, 30, 50, 100], "draw_counts": [5, 15, 50],
+                        "latent_dim": 4, "hidden": 25, "width": 20, "steps": 2000, "batch_size": 200, "lr": 2e-2,
+                        "lr_decay": 0.999, "kl_warmup": 300, "method": "euler", "eval_every": 200,
+                        "checkpoint_every": 50},
+            "hopper": {"n_traj": 10000, "n_steps": 200, "window": 100, "fracs": [0.5], "eval_fracs": [0.1, 0.5],
+                       "latent_dim": 15, "hidden": 30, "width": 300, "decoder_width": 0, "obs_std": 1e-3,
+                       "epochs": 10, "batch_size": 50, "lr": 3e-2, "lr_decay": 0.999, "kl_warmup": 50,
+                       "method": "euler", "encoder_method": "euler", "eval_every": 160, "curve_series": 100,
+                       "checkpoint_every": 40},
             "physionet": {"max_patients": None, "quantization": 0.1, "latent_dim": 20, "hidden": 40, "width": 100,
-                          "obs_std": 0.01, "epochs": 30, "batch_size": 200, "lr": 1e-2, "kl_warmup": 50,
-                          "method": "rk4"},
+                          "obs_std": 0.01, "epochs": 30, "batch_size": 50, "lr": 1e-2, "kl_warmup": 50,
+                          "method": "euler"},
         },
     },
 

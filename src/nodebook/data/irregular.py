@@ -165,7 +165,7 @@ def subsample(t: torch.Tensor, x: torch.Tensor, n_obs: int, *, generator: torch.
 
 
 def split_interp(x: torch.Tensor, mask: torch.Tensor, frac_observed: float, generator: torch.Generator,
-                 *, target: str = "all") -> tuple[torch.Tensor, torch.Tensor]:
+                 *, target: str = "all", rounding: str = "round") -> tuple[torch.Tensor, torch.Tensor]:
     """Interpolation: show the encoder a random fraction of each series' observed time points.
 
     Per series, ``round(frac_observed * n_i)`` (at least 1) of its ``n_i`` observed time points stay
@@ -177,6 +177,8 @@ def split_interp(x: torch.Tensor, mask: torch.Tensor, frac_observed: float, gene
         generator: private random generator (CPU).
         target: ``"all"`` scores every observed point, as Rubanova et al. do (their interpolation MSE);
             ``"held_out"`` scores only the points hidden from the encoder.
+        rounding: ``"round"`` keeps ``round(frac * n_i)`` points; ``"floor"`` keeps ``int(frac * n_i)``,
+            as the published code does (``subsample_timepoints``); at least 1 either way.
 
     Returns:
         ``obs_mask (B, T, D)`` (what the encoder sees) and ``target_mask (B, T, D)`` (what the loss scores).
@@ -188,8 +190,11 @@ def split_interp(x: torch.Tensor, mask: torch.Tensor, frac_observed: float, gene
         raise ValueError(f"frac_observed must be a number in (0, 1]; got {frac_observed!r}")
     if target not in ("all", "held_out"):
         raise ValueError(f"target must be one of 'all', 'held_out'; got {target!r}")
+    if rounding not in ("round", "floor"):
+        raise ValueError(f"rounding must be one of 'round', 'floor'; got {rounding!r}")
     present = mask.amax(dim=2) > 0
-    n_keep = (present.sum(dim=1).double() * frac_observed).round().clamp(min=1).long()  # (B,)
+    wanted = present.sum(dim=1).double() * frac_observed
+    n_keep = (wanted.round() if rounding == "round" else (wanted + 1e-9).floor()).clamp(min=1).long()  # (B,)
     scores = torch.rand(present.shape, generator=generator).to(mask.device).masked_fill(~present, -1.0)
     rank = scores.argsort(dim=1, descending=True).argsort(dim=1)  # rank 0 = highest score
     keep = (rank < n_keep.to(mask.device).unsqueeze(1)) & present
@@ -197,21 +202,24 @@ def split_interp(x: torch.Tensor, mask: torch.Tensor, frac_observed: float, gene
     return obs_mask, (mask.clone() if target == "all" else mask - obs_mask)
 
 
-def split_extrap(t: torch.Tensor, x: torch.Tensor, mask: torch.Tensor, *, by: str = "index"
-                 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Extrapolation: observe the first half of the time grid, predict the second half.
+def split_extrap(t: torch.Tensor, x: torch.Tensor, mask: torch.Tensor, *, by: str = "index",
+                 n_first: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Extrapolation: observe the first half of the time grid, predict the rest.
 
     Args:
         t: ``(T,)``; x: ``(B, T, D)``; mask: ``(B, T, D)``.
         by: ``"index"`` splits after the first ``T // 2`` grid points (Rubanova et al.); ``"time"`` at the
             midpoint of ``[t[0], t[-1]]`` (observed: ``t <= midpoint``).
+        n_first: with ``by="index"``, observe this many grid points instead of ``T // 2`` (Rubanova et al.
+            observe the first ``T // 3`` of a Hopper trajectory).
 
     Returns:
         ``obs_mask`` (mask with the second half zeroed) and ``target_mask`` (first half zeroed), ``(B, T, D)``.
     """
     _check_batch(t, x, mask)
     if by == "index":
-        first = torch.arange(len(t), device=mask.device) < len(t) // 2
+        n = len(t) // 2 if n_first is None else _validate.positive_int("n_first", n_first)
+        first = torch.arange(len(t), device=mask.device) < n
     elif by == "time":
         first = (t <= (t[0] + t[-1]) / 2).to(mask.device)
     else:

@@ -22,12 +22,14 @@ def normalize_time(t: torch.Tensor, t_max: float | None = None) -> torch.Tensor:
 class FeatureScaler:
     """Per-feature scaling fitted on observed values only.
 
-    ``kind="minmax"`` maps each feature's observed range to ``[0, 1]`` (Rubanova et al. on PhysioNet);
-    ``kind="standard"`` to mean 0, standard deviation 1. A constant feature gets scale 1 and a never
+    ``kind="minmax"`` maps each feature's observed range to ``[0, 1]``; ``kind="standard"`` to mean 0,
+    standard deviation 1; ``kind="rubanova"`` is what Rubanova et al.'s code does (``normalize_data`` and
+    PhysioNet's ``normalize_masked_data``): ``(x - min) / max``, with a max of 0 replaced by 1 — not the
+    range. Their tables are on that scale, fitted on the whole data set. A constant feature gets scale 1 and a never
     observed one offset 0 and scale 1, so neither divides by zero. Missing entries stay 0.
     """
 
-    KINDS = ("minmax", "standard")
+    KINDS = ("minmax", "standard", "rubanova")
 
     def __init__(self, kind: str = "minmax"):
         if kind not in self.KINDS:
@@ -43,16 +45,17 @@ class FeatureScaler:
                              f"{tuple(mask.shape)}")
         v, m = x.reshape(-1, x.shape[-1]).double(), mask.reshape(-1, x.shape[-1]).double() > 0
         n = m.sum(0)
-        if self.kind == "minmax":
+        if self.kind in ("minmax", "rubanova"):
             lo = torch.where(m, v, torch.inf).amin(0)
             hi = torch.where(m, v, -torch.inf).amax(0)
-            offset, scale = lo, hi - lo
+            offset, scale = lo, (hi - lo if self.kind == "minmax" else hi)
         else:
             offset = torch.where(m, v, 0).sum(0) / n.clamp(min=1)
             scale = (torch.where(m, v - offset, 0).square().sum(0) / n.clamp(min=1)).sqrt()
         seen = n > 0
         self.offset = torch.where(seen, offset, 0.0).to(x.dtype)
-        self.scale = torch.where(seen & (scale > 0), scale, 1.0).to(x.dtype)
+        good = scale != 0 if self.kind == "rubanova" else scale > 0  # theirs: only a max of exactly 0 -> 1
+        self.scale = torch.where(seen & good, scale, 1.0).to(x.dtype)
         return self
 
     def _fitted(self) -> tuple[torch.Tensor, torch.Tensor]:

@@ -15,6 +15,7 @@ from .densities import TARGETS, TOY_DENSITIES, check_points, grid, log_normalise
 from .dynamics import ConcatSquashDynamics, HyperDynamics
 from .figures import density_frames_figure
 from .planar import PlanarFlow, PlanarLayer, standard_normal_log_prob
+from .toys import toy_entropy
 from .trace import NOISES, exact_trace, hutchinson_trace, hutchinson_variance, sample_noise
 from .train import fit_flow, kl_loss, nll_loss
 
@@ -22,5 +23,5 @@ __all__ = [
     "CNF", "ConcatSquashDynamics", "HyperDynamics", "NOISES", "PlanarFlow", "PlanarLayer", "TARGETS",
     "TOY_DENSITIES", "TRACES", "check_points", "density_frames_figure", "exact_trace", "fit_flow", "grid",
     "hutchinson_trace", "hutchinson_variance", "kl_loss", "log_normaliser", "nll_loss", "sample_noise",
-    "sample_toy", "standard_normal_log_prob", "target_log_density",
+    "sample_toy", "standard_normal_log_prob", "target_log_density", "toy_entropy",
 ]

@@ -26,14 +26,15 @@ class RNNDecoder(nn.Module):
     Args:
         hidden_dim: GRU state size.
         obs_dim: features ``D`` read out at each time.
-        width: hidden width of the read-out MLP.
+        width: hidden width of the read-out MLP (0: one linear layer).
     """
 
     def __init__(self, hidden_dim: int, obs_dim: int, width: int = 20):
         super().__init__()
         self.hidden_dim = _validate.positive_int("hidden_dim", hidden_dim)
         self.gru = nn.GRUCell(1, hidden_dim)
-        self.readout = nn.Sequential(nn.Linear(hidden_dim, width), nn.ReLU(), nn.Linear(width, obs_dim))
+        self.readout = (nn.Sequential(nn.Linear(hidden_dim, width), nn.ReLU(), nn.Linear(width, obs_dim)) if width
+                        else nn.Linear(hidden_dim, obs_dim))
 
     def forward(self, h: torch.Tensor, t0: torch.Tensor, t_pred: torch.Tensor) -> torch.Tensor:
         """``h: (n, hidden_dim)`` at ``t0`` → ``(n, len(t_pred), obs_dim)``."""

@@ -38,6 +38,23 @@ def check_series(t: torch.Tensor, x: torch.Tensor, mask: torch.Tensor, dim: int 
         raise ValueError(f"expected {dim} features per time point; got x shaped {tuple(x.shape)}")
 
 
+def data_spacing(t: torch.Tensor) -> float:
+    """The smallest gap between consecutive times of ``t (T,)`` (``inf`` for a single time)."""
+    if len(t) < 2:
+        return float("inf")
+    return float(torch.diff(t.detach().double()).min())
+
+
+def fixed_step_options(solver: dict, times: torch.Tensor, step_size: float | None) -> dict | None:
+    """The ``options`` of a solve on ``times``: for a fixed-step method, ``step_size`` (default: the
+    smallest gap of ``times``) so that no step is longer than the data spacing; dopri5's unchanged."""
+    options = dict(solver.get("options") or {})
+    if solver.get("method", "rk4") == "dopri5" or "step_size" in options:
+        return options or None
+    options["step_size"] = step_size if step_size is not None else data_spacing(times)
+    return options
+
+
 class _BackwardEncoder(nn.Module):
     """The shared backwards loop; subclasses say how the state moves between two times."""
 
@@ -110,19 +127,31 @@ class ODERNNEncoder(_BackwardEncoder):
         input_dim: features ``D`` per time point.
         hidden_dim: GRU state size (the ODE's state too).
         width, depth: the MLP of the hidden dynamics ``f(h)`` (tanh).
-        method, rtol, atol, options: passed to :func:`nodebook.odeint` for each gap between times
-            (default: one RK4 step per gap).
+        method, rtol, atol, options: passed to :func:`nodebook.odeint` for each gap between times.
+        step_size: the longest step of a fixed-step method inside a gap. ``None``: the smallest gap of
+            the grid being read, so no step is longer than the data spacing. Pass the data spacing when
+            the times lie on a lattice (spirals, Hopper, quantised PhysioNet): a gap is then always cut
+            into the same steps, so a series encoded alone and inside a batch (whose union grid splits
+            its gaps) get the same state, and training and testing use the same steps.
     """
 
     def __init__(self, input_dim: int, hidden_dim: int, *, width: int = 50, depth: int = 2,
-                 method: str = "rk4", rtol: float | None = None, atol: float | None = None,
-                 options: dict | None = None):
+                 method: str = "euler", rtol: float | None = None, atol: float | None = None,
+                 options: dict | None = None, step_size: float | None = None):
         super().__init__(input_dim, hidden_dim)
         self.dynamics = MLPDynamics(hidden_dim, width, depth=depth)
         self.solver = {"method": method, "rtol": rtol, "atol": atol, "options": options}
+        self.step_size = None if step_size is None else _validate.positive_float("step_size", step_size)
+        self._grid_step: float | None = None
+
+    def forward(self, t: torch.Tensor, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        self._grid_step = self.step_size if self.step_size is not None else data_spacing(t)
+        return super().forward(t, x, mask)
 
     def evolve(self, h: torch.Tensor, t_from: torch.Tensor, t_to: torch.Tensor) -> torch.Tensor:
-        return odeint(self.dynamics, h, torch.stack([t_from, t_to]), **self.solver)[-1]
+        times = torch.stack([t_from, t_to])
+        options = fixed_step_options(self.solver, times, self._grid_step)
+        return odeint(self.dynamics, h, times, **{**self.solver, "options": options})[-1]
 
 
-__all__ = ["GRUEncoder", "ODERNNEncoder", "check_series"]
+__all__ = ["GRUEncoder", "ODERNNEncoder", "check_series", "data_spacing", "fixed_step_options"]

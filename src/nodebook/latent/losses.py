@@ -50,6 +50,21 @@ def masked_mse(pred: torch.Tensor, x: torch.Tensor, mask: torch.Tensor) -> torch
     return sse.sum(dim=-1).mean() / n
 
 
+def per_series_mse(pred: torch.Tensor, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Rubanova et al.'s test MSE (``compute_masked_likelihood`` with ``mse``), per series: ``(..., batch)``.
+
+    For each series and feature, the mean squared error over that feature's observed times (0 when it
+    has none, as in the published code); then the mean over the ``D`` features. So a series with many
+    measurements counts no more than one with few, and a rarely measured feature as much as a frequent
+    one. Average the result over series (and samples) for the table's number.
+    """
+    check_masked(pred, x, mask)
+    n = mask.sum(dim=-2)  # (batch, D)
+    sse = ((pred - x) ** 2 * mask).sum(dim=-2)  # (..., batch, D)
+    cell = torch.where(n > 0, sse / n.clamp(min=1), torch.zeros_like(sse))
+    return cell.mean(dim=-1)
+
+
 def masked_rmse(pred: torch.Tensor, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     """Square root of :func:`masked_mse`."""
     return masked_mse(pred, x, mask).sqrt()
@@ -89,4 +104,4 @@ def gaussian_kl(mu: torch.Tensor, logvar: torch.Tensor, prior_mu: torch.Tensor |
 
 
 __all__ = ["check_masked", "gaussian_kl", "masked_gaussian_log_likelihood", "masked_mse", "masked_rmse",
-           "masked_sse"]
+           "masked_sse", "per_series_mse"]

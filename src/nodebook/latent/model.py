@@ -25,7 +25,7 @@ from .. import _validate
 from ..adjoint import odeint_adjoint
 from ..models import MLPDynamics
 from ..solvers import odeint
-from .encoders import check_series
+from .encoders import check_series, fixed_step_options
 from .losses import gaussian_kl, masked_gaussian_log_likelihood
 
 
@@ -140,23 +140,33 @@ class LatentODE(LatentVariableModel):
         encoder: a module mapping ``(t, x, mask)`` to ``(batch, encoder.hidden_dim)``, e.g.
             :class:`~nodebook.latent.GRUEncoder` or :class:`~nodebook.latent.ODERNNEncoder`.
         width, depth: the MLP of the latent dynamics ``f`` (tanh, autonomous).
-        decoder_width: hidden width of the decoder MLP ``z → x``.
+        decoder_width: hidden width of the decoder MLP ``z → x``; ``0`` makes the decoder one linear
+            layer (Rubanova et al.'s).
         obs_std: ``σ`` of the observation model.
         method, rtol, atol, options: the solver (:func:`nodebook.odeint`).
+        step_size: the longest step of a fixed-step method. ``None``: the smallest gap between the times
+            of the solve, so no step is longer than the data spacing, whichever times are asked for (a
+            prediction far from ``t0`` is reached by many steps, never by one long one). Pass the data
+            spacing to make the steps the same whatever times a batch holds. Ignored by dopri5.
         adjoint: solve with :func:`nodebook.odeint_adjoint` (memory flat in the number of steps).
     """
 
     def __init__(self, obs_dim: int, latent_dim: int, encoder: nn.Module, *, width: int = 20, depth: int = 2,
                  decoder_width: int = 20, obs_std: float = 0.3, method: str = "rk4", rtol: float | None = None,
-                 atol: float | None = None, options: dict | None = None, adjoint: bool = False):
+                 atol: float | None = None, options: dict | None = None, step_size: float | None = None,
+                 adjoint: bool = False):
         super().__init__(latent_dim, obs_std)
         self.obs_dim = _validate.positive_int("obs_dim", obs_dim)
         self.encoder = encoder
         self.to_z0 = nn.Linear(encoder.hidden_dim, 2 * latent_dim)
         self.dynamics = MLPDynamics(latent_dim, width, depth=depth)
-        self.decoder = nn.Sequential(nn.Linear(latent_dim, decoder_width), nn.ReLU(),
-                                     nn.Linear(decoder_width, obs_dim))
+        if decoder_width:
+            self.decoder = nn.Sequential(nn.Linear(latent_dim, decoder_width), nn.ReLU(),
+                                         nn.Linear(decoder_width, obs_dim))
+        else:
+            self.decoder = nn.Sequential(nn.Linear(latent_dim, obs_dim))
         self.solver = {"method": method, "rtol": rtol, "atol": atol, "options": options}
+        self.step_size = None if step_size is None else _validate.positive_float("step_size", step_size)
         self.adjoint = bool(adjoint)
 
     def latent_path(self, z0: torch.Tensor, t0: torch.Tensor, t_pred: torch.Tensor) -> torch.Tensor:
@@ -167,7 +177,8 @@ class LatentODE(LatentVariableModel):
         if len(times) == 1:  # a single time equal to t0: nothing to solve
             return z0.unsqueeze(1)
         solve = odeint_adjoint if self.adjoint else odeint
-        zs = solve(self.dynamics, z0, times, **self.solver)
+        solver = {**self.solver, "options": fixed_step_options(self.solver, times, self.step_size)}
+        zs = solve(self.dynamics, z0, times, **solver)
         return (zs[1:] if prepend else zs).transpose(0, 1)
 
     def decode(self, z0: torch.Tensor, t0: torch.Tensor, t_pred: torch.Tensor) -> torch.Tensor:

@@ -11,12 +11,14 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import torch
 from torch import nn
 from tqdm.auto import tqdm
 
 from .. import _validate
+from ..checkpoint import load_run, save_run
 from ..measure import synchronize
 from ..train import History
 
@@ -39,7 +41,9 @@ def kl_schedule(step: int, warmup: int) -> float:
 def fit_series(model: nn.Module, sample_batch: Callable[[torch.Generator], tuple], *, steps: int,
                lr: float = 1e-2, seed: int = 0, kl_warmup: int = 0, n_samples: int = 1,
                lr_decay: float = 1.0, clip: float | None = 10.0, progress: bool = False,
-               desc: str = "training") -> SeriesHistory:
+               desc: str = "training", checkpoint: str | Path | None = None, checkpoint_every: int = 100,
+               eval_fn: Callable[[nn.Module], float] | None = None, eval_every: int | None = None,
+               run: dict | None = None) -> SeriesHistory:
     """Train ``model`` with Adam for ``steps`` steps of ``model.loss(*sample_batch(gen))``.
 
     Args:
@@ -52,6 +56,13 @@ def fit_series(model: nn.Module, sample_batch: Callable[[torch.Generator], tuple
         n_samples: posterior samples per series in the ELBO.
         clip: gradient-norm clip (``None``: off).
         progress: show a tqdm bar with the loss.
+        checkpoint: a file to save model, optimizer, scheduler and history to every ``checkpoint_every``
+            steps and at the end; when it exists, training resumes from it (a finished run returns at
+            once). Each step's batch is seeded from ``(seed, step)``, so a resumed run draws what an
+            unbroken one would.
+        eval_fn, eval_every: ``eval_fn(model)`` (in eval mode) every ``eval_every`` steps and after the
+            last, recorded in ``eval_step``/``eval_value``: a learning curve against ``time_s``.
+        run: what identifies the run in the checkpoint (sizes, task); a checkpoint of another run is refused.
 
     Returns:
         A :class:`SeriesHistory`.
@@ -67,8 +78,25 @@ def fit_series(model: nn.Module, sample_batch: Callable[[torch.Generator], tuple
     device = next(model.parameters()).device
     gen = torch.Generator(device="cpu")
     hist = SeriesHistory()
+    ident = {"seed": seed, "steps": steps, **(run or {})}
+    path = Path(checkpoint) if checkpoint is not None else None
+    if path is not None and path.exists():
+        hist = SeriesHistory.from_dict(load_run(path, run=ident, model=model, optimizer=opt, scheduler=sched,
+                                                map_location=device))
+
+    def save() -> None:
+        if path is not None:
+            save_run(path, run=ident, model=model, optimizer=opt, scheduler=sched, history=hist.as_dict())
+
+    def evaluate(step: int) -> None:
+        if eval_fn is not None and (not hist.eval_step or hist.eval_step[-1] != step):
+            model.eval()
+            hist.eval_step.append(step)
+            hist.eval_value.append(float(eval_fn(model)))
+            model.train()
+
     model.train()
-    bar = tqdm(range(steps), desc=desc, disable=not progress, leave=False)
+    bar = tqdm(range(hist.steps, steps), desc=desc, disable=not progress, leave=False)
     for step in bar:
         start = time.perf_counter()
         gen.manual_seed((seed * 1_000_003 + step) % 2**63)
@@ -88,6 +116,12 @@ def fit_series(model: nn.Module, sample_batch: Callable[[torch.Generator], tuple
         hist.time_s.append(time.perf_counter() - start)
         if progress and step % 10 == 0:
             bar.set_postfix(loss=f"{value:.3g}")
+        if eval_every and (step + 1) % eval_every == 0 and step + 1 < steps:
+            evaluate(step + 1)
+        if path is not None and (step + 1) % checkpoint_every == 0:
+            save()
+    evaluate(steps)
+    save()
     model.eval()
     return hist
 

@@ -24,9 +24,14 @@ def run(cfg: Config) -> dict:
     data = spirals.spiral_data(cfg)
     trained = spirals.train(cfg, data)
     spiral_rows = spirals.evaluate(cfg, data, trained)
+    b_sp = cfg.budget["spirals"]
+    counts = b_sp.get("draw_counts", b_sp["n_obs"])
+    spread = spirals.posterior_spread(cfg, data, trained["models"]["latent_ode"], counts)
+    metrics = {"spirals": {"rmse": spiral_rows, "train_time_s": trained["time_s"], "curve": trained["curve"],
+                           "posterior_spread": spread, "budget": b_sp}}
     hop = hopper.run_hopper(cfg)
-    metrics = {"spirals": {"rmse": spiral_rows, "train_time_s": trained["time_s"], "budget": cfg.budget["spirals"]},
-               "hopper": {k: v for k, v in hop.items() if k != "models"}}
+    metrics["hopper"] = {**{k: v for k, v in hop.items() if k not in ("models", "loss")},
+                         "budget": cfg.budget["hopper"]}
     if "physionet" in cfg.budget and physionet.available():  # only with data the reader supplied
         metrics["physionet"] = physionet.run_physionet(cfg)
     return metrics
