@@ -19,6 +19,17 @@ moves where the trajectory is read, so ``dL/dt_i = ∂L/∂z(t_i) · f(t_i, z(t_
 ``t_0`` moves the whole trajectory; its gradient is one more adjoint state ``a_t``, integrated with the
 others: ``a_t(t_N) = -∂L/∂z(t_N) · f(t_N, z(t_N))``, ``da_t/dt = -aᵀ ∂f/∂t``, minus the same jump at each
 output time on the way back, and ``dL/dt_0 = a_t(t_0)`` (which equals ``-a(t_0) · f(t_0, z_0)``).
+
+The backward solve's error control (``adjoint_options={"norm": ...}``, adaptive methods) measures the
+scaled local error of ``s = [z, a, g, (a_t)]`` in one of three ways (:data:`NORMS`):
+
+* ``"mixed"`` (default, as torchdiffeq): the largest of the RMS over ``z``, over ``a``, over each
+  parameter's block of ``g`` (and over ``a_t``). A small tensor's gradient (a bias) is controlled on its
+  own, not averaged away among the other entries.
+* ``"rms"``: one RMS over all entries; fewer steps, less control when most entries are gradients.
+* ``"seminorm"`` (Kidger, Chen & Lyons, 2021): the largest of the RMS over ``z`` and over ``a``; ``g`` (and
+  ``a_t``) left out. They are plain integrals of what ``z`` and ``a`` determine and feed nothing back, so
+  controlling ``z`` and ``a`` is enough, and the solver stops taking steps for their sake.
 """
 
 from __future__ import annotations
@@ -28,8 +39,8 @@ from dataclasses import dataclass, field
 import torch
 from torch.autograd.function import once_differentiable
 
-from ._adjoint_settings import accumulate, backward_settings, find_params
-from .solvers import SolverStats, _tuple, solve
+from ._adjoint_settings import NORMS, accumulate, backward_norm, backward_settings, find_params
+from .solvers import SOLVERS, SolverStats, _tuple, solve
 
 
 @dataclass
@@ -64,6 +75,7 @@ def odeint_adjoint(func, y0: torch.Tensor, t: torch.Tensor, *, method: str | Non
         method, rtol, atol, options: the forward solve, as in :func:`nodebook.solve`.
         adjoint_method, adjoint_rtol, adjoint_atol, adjoint_options: the backward solve; default to the
             forward ones (``adjoint_options`` must be given when ``options`` is and the methods differ).
+            ``adjoint_options["norm"]``: ``"mixed"`` (default), ``"rms"`` or ``"seminorm"`` (see the module).
         adjoint_params: the tensors ``func`` uses to differentiate; default ``tuple(func.parameters())``.
             Those that do not require grad are left out.
         stats: an :class:`AdjointStats` to fill in: at the forward solve, then at ``backward()``.
@@ -102,6 +114,10 @@ class _OdeintAdjoint(torch.autograd.Function):
         with_t = ctx.needs_input_grad[2]
         shape, n = ys.shape[1:], ys[0].numel()
         sizes = [p.numel() for p in params]
+        settings = dict(ctx.adjoint_settings)
+        norm = backward_norm(settings.pop("norm"), n, sizes + [1] * with_t)
+        if "norm" in SOLVERS[settings["method"]].option_names:
+            settings["options"] = {**(settings["options"] or {}), "norm": norm}
 
         def augmented(t_, s):  # s = [z, a, g, (a_t)] flattened: the solvers integrate one tensor
             z, a = s[:n].view(shape), s[n:2 * n].view(shape)
@@ -124,7 +140,7 @@ class _OdeintAdjoint(torch.autograd.Function):
             if with_t:  # output time t_i only moves where z is read: dL/dt_i = ∂L/∂z(t_i) · f(t_i, z(t_i))
                 grad_t[i] = ctx.func(t[i].to(ys.dtype), ys[i]).reshape(-1) @ grad_ys[i].reshape(-1)
                 s[-1] -= grad_t[i]
-            sol = solve(augmented, s, t[i - 1:i + 1].flip(0), **ctx.adjoint_settings)
+            sol = solve(augmented, s, t[i - 1:i + 1].flip(0), **settings)
             end = sol.ys[-1]
             drift = max(drift, float((end[:n] - ys[i - 1].reshape(-1)).abs().max()))
             # Restart from the forward z(t_{i-1}); add the loss's direct dependence on it (the jump).
@@ -140,4 +156,4 @@ class _OdeintAdjoint(torch.autograd.Function):
         return None, grad_y0, grad_t, None, None, None, *grad_params
 
 
-__all__ = ["AdjointStats", "odeint_adjoint"]
+__all__ = ["NORMS", "AdjointStats", "odeint_adjoint"]

@@ -175,6 +175,37 @@ BUDGETS: dict[str, dict[str, dict[str, Any]]] = {
         },
     },
 
+    # Chapter 7: making neural ODEs work in practice. Quick: small sizes, one repeat. Full: the reference
+    # run on the 2-core CPU (sized to take under 30 minutes there, under load): more stiffness levels,
+    # batches and widths, the issue-16 sized norm comparison, three penalties trained for 600 steps.
+    "ch7": {
+        "quick": {
+            "time_s": 90,
+            "stiff": {"mus": [1, 10, 100, 1000], "t1": 1.0, "tol": 1e-4, "max_steps": 20000, "repeat": 1},
+            "reg": {"toy": "8gaussians", "hidden": [16, 16], "t1": 1.0, "tol": 1e-4, "eval_tol": 1e-5,
+                    "lams": [0.0, 0.5], "steps": 15, "batch": 64, "lr": 1e-2, "n_train": 5000, "n_test": 500,
+                    "eval_every": 5, "eval_points": 200},
+            "adjoint": {"dim": 16, "width": 64, "batch": 32, "tol": 1e-5, "gain": 1.0, "t1": 10.0, "repeat": 1},
+            "devices": {"widths": [16, 64], "batches": [1, 16, 256, 4096], "repeat": 10, "compile": False,
+                        "compile_width": 64, "compile_batches": [1, 256]},
+            "precision": {"tols": [1e-3, 1e-4, 1e-5, 1e-6, 1e-7, 1e-8, 1e-9, 1e-10], "t1": 10.0},
+        },
+        "full": {
+            "time_s": 1800,
+            "stiff": {"mus": [1, 10, 100, 1000, 10000], "t1": 1.0, "tol": 1e-4, "max_steps": 100000,
+                      "repeat": 1},
+            "reg": {"toy": "8gaussians", "hidden": [64, 64], "t1": 1.0, "tol": 1e-5, "eval_tol": 1e-6,
+                    "lams": [0.0, 0.05, 0.2], "steps": 600, "batch": 256, "lr": 1e-2, "n_train": 20000,
+                    "n_test": 2000, "eval_every": 50, "eval_points": 500},
+            "adjoint": {"dim": 64, "width": 256, "batch": 128, "tol": 1e-5, "gain": 1.0, "t1": 10.0, "repeat": 1},
+            # torch.compile's first call took minutes on the busy 2-core CPU: on with --set devices.compile=true.
+            "devices": {"widths": [16, 64, 256], "batches": [1, 4, 16, 64, 256, 1024, 4096], "repeat": 10,
+                        "compile": False, "compile_width": 64, "compile_batches": [1, 1024]},
+            "precision": {"tols": [1e-3, 1e-4, 1e-5, 1e-6, 1e-7, 1e-8, 1e-9, 1e-10, 1e-11, 1e-12],
+                          "t1": 10.0},
+        },
+    },
+
 }
 
 CHAPTERS = {
@@ -184,6 +215,7 @@ CHAPTERS = {
     "ch4": "04_odenets",
     "ch5": "05_cnf",
     "ch6": "06_latent_ode",
+    "ch7": "07_practice",
 }
 
 

@@ -20,12 +20,14 @@ from . import _check, _tuple
 from ._stats import SolverError, SolverStats
 from .dopri5 import Dopri5
 from .euler import Euler
+from .implicit import SDIRK2
 from .midpoint import Midpoint
 from .rk4 import RK4
 from .rk38 import RK38
 
 SOLVERS = {cls.name: cls for cls in (Euler, Midpoint, RK4, RK38, Dopri5)}
 """Method name → solver class. Fixed-step: euler, midpoint, rk4, rk38. Adaptive: dopri5."""
+SOLVERS[SDIRK2.name] = SDIRK2  # implicit (Newton), for stiff problems: see .implicit
 
 DEFAULT_RTOL = 1e-7
 DEFAULT_ATOL = 1e-9
@@ -95,7 +97,8 @@ def solve(func, y0: torch.Tensor | tuple[torch.Tensor, ...], t: torch.Tensor, *,
     if cls.adaptive:
         rtol = _check.check_tolerance("rtol", DEFAULT_RTOL if rtol is None else rtol, allow_zero=False)
         atol = _check.check_tolerance("atol", DEFAULT_ATOL if atol is None else atol, allow_zero=True)
-        solver = cls(rtol=rtol, atol=atol, norm=None if packed is None else packed.norm, **opts)
+        norm = opts.pop("norm", None) or (None if packed is None else packed.norm)  # the adjoint passes its own
+        solver = cls(rtol=rtol, atol=atol, norm=norm, **opts)
     else:
         if rtol is not None or atol is not None:
             raise ValueError(

@@ -52,15 +52,19 @@ class Dopri5:
         safety, ifactor, dfactor: step-size controller, after every trial step, accepted or not:
             ``h ← h · min(ifactor, max(dfactor, safety · err^(-1/5)))`` with defaults 0.9, 10, 0.2
             (``err = 0`` grows the step by ``ifactor``).
+        norm: ``norm(scaled_error) -> float`` of the error divided elementwise by ``atol + rtol·|y|``
+            (default: RMS over all entries; tuple states: the largest part's RMS). The adjoint passes its own.
     """
 
     name = "dopri5"
     order = 5
     adaptive = True
-    option_names = ("max_num_steps", "first_step", "safety", "ifactor", "dfactor")
+    option_names = ("max_num_steps", "first_step", "safety", "ifactor", "dfactor", "norm")
 
     def __init__(self, rtol: float, atol: float, max_num_steps: int = 10_000, first_step: float | None = None,
                  safety: float = 0.9, ifactor: float = 10.0, dfactor: float = 0.2, norm=None):
+        if norm is not None and not callable(norm):
+            raise TypeError(f"options['norm'] must be callable as norm(scaled_error) -> float; got {norm!r}")
         self.rtol, self.atol = rtol, atol
         self.max_num_steps = max_num_steps
         self.first_step = first_step
