@@ -124,18 +124,19 @@ def rows_ch4(m: dict) -> list[Row]:
     return rows
 
 
+def _f2(x) -> str:
+    return "–" if x is None else f"{x:.2f}"
+
+
 def rows_ch5(m: dict) -> list[Row]:
     rows = []
     kl = m.get("planar_vs_cnf") or []
     for target in dict.fromkeys(r.get("target") for r in kl):
         cells = {(r.get("kind"), r.get("size")): r.get("kl") for r in kl if r.get("target") == target}
         sizes = sorted({s for _, s in cells})
-        def kl(x):
-            return "–" if x is None else f"{x:.2f}"
-
-        text = "; ".join(f"{s}: {kl(cells.get(('planar', s)))} / {kl(cells.get(('cnf', s)))}" for s in sizes)
+        text = "; ".join(f"{s}: {_f2(cells.get(('planar', s)))} / {_f2(cells.get(('cnf', s)))}" for s in sizes)
         base = (m.get("kl_base") or {}).get(target)
-        text += "" if base is None else f" (the base density alone: {kl(base)})"
+        text += "" if base is None else f" (the base density alone: {_f2(base)})"
         rows.append(Row(f"KL(q‖p) in nats on {target}, planar K / CNF M at K = M", text,
                         "Chen et al. Fig. 4: CNF at least as good as planar with K = M (figure, no table)",
                         "our targets and step budget"))
