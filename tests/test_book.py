@@ -169,7 +169,8 @@ def test_missing_glue_is_listed_not_left_as_a_role():
 
 
 def test_unknown_role_and_directive_are_reported():
-    left = myst.leftovers(myst.convert("a {foo}`bar`\n\n```{weird}\nx\n```\n\n:::{note}\ny\n:::\n", myst.Context()))
+    text = "a {foo}`bar`\n\n```{weird}\nx\n```\n\n:::{note}\ny\n:::\n"
+    left = booktools.leftovers(myst.convert(text, myst.Context()))
     assert any(x.startswith("role") for x in left) and any(x.startswith("directive") for x in left)
     assert not any("note" in x for x in left)  # a known directive was converted
 
@@ -346,3 +347,57 @@ def test_pdf_page_combines_the_site_without_solutions(tmp_path):
     assert 'href="#chapters-c1--sec"' in page and 'id="chapters-c1--sec"' in page
     assert "theme.js" not in page and "mathjax/tex-mml-chtml.js" in page and "a.css" in page
     assert "Secret" in combine(tmp_path, ["chapters/c1"], title="Book", student=False)
+
+
+def test_executed_notebook_is_found_by_content_not_path(tmp_path):
+    """A chapter whose run the build reused from the cache has no record under its own path: the glued
+    values are still found (matched on the code, as myst-nb matches)."""
+    import jupytext
+    import nbformat
+    from jupyter_cache import get_cache
+
+    src = tmp_path / "ch.md"
+    src.write_text("---\nkernelspec: {display_name: Python 3, language: python, name: python3}\n---\n# T\n\n"
+                   "```{code-cell} ipython3\nglue('k', 0.5, display=False)\n```\n")
+    ran = jupytext.read(src, fmt="md:myst")
+    code = next(c for c in ran.cells if c.cell_type == "code")
+    code.outputs = [nbformat.v4.new_output("display_data", data={
+        "application/papermill.record/text/plain": "0.5"}, metadata={
+        "scrapbook": {"name": "k", "mime_prefix": "application/papermill.record/"}})]
+    elsewhere = tmp_path / "elsewhere.ipynb"
+    nbformat.write(ran, elsewhere)
+    get_cache(str(tmp_path / "cache")).cache_notebook_file(str(elsewhere), check_validity=False)
+    assert booktools.glue_values(booktools.executed_notebook(src, tmp_path / "cache")) == {"k": "0.5"}
+    src.write_text(src.read_text().replace("0.5", "0.6"))  # changed code: the old run does not count
+    assert booktools.executed_notebook(src, tmp_path / "cache") is None
+
+
+@pytest.mark.parametrize("repo_url", ["", "https://github.com/org/nodebook"])
+def test_chapter_page_links_and_launch_buttons(tmp_path, repo_url):
+    """The Sphinx hook on a chapter page: notebook/slides/PDF links always; launch buttons (bar and header)
+    exactly when _config.yml names a repository, opening the learner notebook of the published site."""
+    import importlib.util
+    from types import SimpleNamespace
+
+    spec = importlib.util.spec_from_file_location("nodebook_course", book.repo_root() / "book/_ext/nodebook_course.py")
+    ext = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(ext)
+    (tmp_path / "_config.yml").write_text(f"repository:\n  url: '{repo_url}'\nlaunch_buttons:\n"
+                                          "  binderhub_url: https://mybinder.org\n"
+                                          "  colab_url: https://colab.research.google.com\n")
+    app = SimpleNamespace(srcdir=str(tmp_path), builder=SimpleNamespace(format="html"))
+    context = {"body": "<h1>1. T</h1><p>x</p>", "pathto": lambda p, resource=0: f"../{p}",
+               "header_buttons": [{"label": "download-buttons", "buttons": [{"label": "download-source-button"}]}]}
+    ext.chapter_links(app, "chapters/01_x", "page.html", context, None)
+    body = context["body"]
+    assert body.startswith('<h1>1. T</h1><p class="nodebook-chapter-links">')
+    assert 'href="../notebooks/01_x.ipynb" download' in body and 'href="../slides/01_x.html"' in body
+    labels = [b["label"] for b in context["header_buttons"][0]["buttons"]]
+    assert labels[:2] == ["download-learner-notebook-button", "slides-button"]
+    launch = [g for g in context["header_buttons"] if g.get("label") == "launch-buttons"]
+    if repo_url:
+        assert "Open in Binder" in body and "Open in Colab" in body
+        assert [b["text"] for b in launch[0]["buttons"]] == ["Binder", "Colab"]
+        assert "blob/gh-pages/notebooks/01_x.ipynb" in body
+    else:
+        assert "Open in" not in body and "mybinder" not in body and not launch

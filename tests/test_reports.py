@@ -85,11 +85,13 @@ def test_ch3_rows_judge_the_reference_goals():
 
 def test_rows_survive_records_of_other_shapes():
     # chapters 5 and 6 as their run() returns them today, with keys left out
-    ch5 = {"planar_vs_cnf": [{"target": "ring", "kind": "planar", "size": 1, "kl": 0.5},
-                             {"target": "ring", "kind": "cnf", "size": 1, "kl": 0.4}],
+    ch5 = {"planar_vs_cnf": [{"target": t, "kind": k, "size": 1, "kl": v}
+                             for t in ("ring", "wave") for k, v in (("planar", 0.5), ("cnf", 0.4))],
+           "kl_base": {"ring": 4.56},
            "toys": {"8gaussians": {"test_nll": 2.9}, "checkerboard": {"test_nll": 3.5, "optimum": 3.466}}}
     rows = reports.chapter_rows("ch5", ch5)
     assert any("optimum 3.466" in r.ours for r in rows) and any(r.ours == "2.900" for r in rows)
+    assert [r.ours for r in rows[:2]] == ["1: 0.50 / 0.40 (the base density alone: 4.56)", "1: 0.50 / 0.40"]
     ch6 = {"spirals": {"rmse": {"latent_ode": {"30": {"window": 0.2}, "50": {"window": 0.18}}}},
            "hopper": {"mse": {"interp": {"latent_ode_odernn": {"0.5": 0.004}}, "extrap": {}}, "epochs": 50}}
     rows = reports.chapter_rows("ch6", ch6)

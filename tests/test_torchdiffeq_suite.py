@@ -198,6 +198,17 @@ def test_solver_error_adjoint(reverse, dtype, ode):
     assert rel_error(sol, y) < eps
 
 
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("ode", PROBLEMS)
+@pytest.mark.parametrize("dtype", [torch.float32, F64])
+@pytest.mark.parametrize("reverse", [False, True])
+def test_no_integration(reverse, dtype, ode, method):
+    """A single output time returns y0 (their TestNoIntegration)."""
+    f, y0, t, sol = construct_problem(dtype=dtype, ode=ode, reverse=reverse)
+    y = odeint(f, y0, t[0:1], method=METHODS[method])
+    assert max_abs(sol[0] - y) < 1e-12
+
+
 # ----------------------------------------------------------------------------------- api_tests.py
 @pytest.mark.parametrize("dtype", [torch.float32, F64])
 def test_collection_state_forward(dtype):

@@ -139,6 +139,7 @@ class Watched(NotebookClient):
 
 
 def run_once(chapter: Path, label: str, logs: Path, timeout: int, idle: float) -> dict:
+    """Execute ``chapter`` once; per-cell seconds, stalls seen, and the largest message lag."""
     nb = read_myst_markdown_notebook(chapter.read_text(), path=chapter)
     client = Watched(nb, label=label, logs=logs, idle=idle, timeout=timeout, allow_errors=False,
                      record_timing=True, resources={"metadata": {"path": str(chapter.parent.resolve())}})
@@ -156,7 +157,9 @@ def run_once(chapter: Path, label: str, logs: Path, timeout: int, idle: float) -
         watcher.join()
     seconds = round(time.monotonic() - start, 2)
     work = sum(client.cell_seconds.values())
+    near_timeout = sum(v >= 0.9 * timeout for v in client.cell_seconds.values())
     return {"chapter": chapter.stem, "label": label, "seconds": seconds, "cells_seconds": round(work, 2),
+            "n_cells": len(client.cell_seconds), "cells_at_timeout": near_timeout,
             "slowest": sorted(client.cell_seconds.items(), key=lambda kv: -kv[1])[:3],
             "stalls": client.stalls, "max_lag_s": client.max_lag, "late": client.late[:5],
             "error": error, "finished": time.strftime("%H:%M:%S")}

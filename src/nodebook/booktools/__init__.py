@@ -5,7 +5,8 @@ Used by ``python -m nodebook notebooks|slides|pdf`` and by the Sphinx extension 
 """
 
 from .build import Written, chapter_sources, markdown_leftovers, write_notebooks, zip_notebooks
-from .myst import Context, convert, leftovers
+from .lint import leftovers
+from .myst import Context, convert
 from .notebooks import executed_notebook, glue_values, to_notebook
 from .references import Bibliography
 from .settings import STUDENT_PDF, STUDENT_ZIP, Settings, launch_links, read_settings

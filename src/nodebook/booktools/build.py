@@ -6,7 +6,8 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .myst import Context, leftovers
+from .lint import leftovers
+from .myst import Context
 from .notebooks import chapter_labels, executed_notebook, glue_values, to_notebook
 from .references import Bibliography
 from .settings import STUDENT_ZIP, Settings, read_settings

@@ -244,28 +244,3 @@ def convert(text: str, ctx: Context) -> str:
             out = convert_directive(block.directive, ctx)
             parts.append(_fence(block.directive) if out is None else out)
     return "\n".join(parts).strip("\n")
-
-
-_LEFTOVER = [
-    (re.compile(r"^ {0,3}(`{3,}|:{3,})\s*\{[^}]*\}", re.M), "directive fence"),
-    (re.compile(r"^ {0,3}:{3,}", re.M), "colon fence"),
-    (re.compile(r"\{[A-Za-z][\w:.+-]*\}`"), "role"),
-    (re.compile(r"^\([^()\s]+\)=\s*$", re.M), "target"),
-]
-
-
-def leftovers(markdown: str) -> list[str]:
-    """MyST syntax Jupyter would show as raw text: ``["role: {cite}`", ...]`` (empty when clean).
-
-    Code fences and inline code are skipped: they may show MyST on purpose.
-    """
-    found = []
-    for block in split_blocks(markdown):
-        if block.kind == "fence":
-            continue
-        text = _ROLE_OR_CODE.sub(lambda m: m[0] if m["role"] else "``", block.text) if block.kind == "text" else ""
-        if block.kind == "directive":
-            text = _fence(block.directive)
-        for pattern, what in _LEFTOVER:
-            found += [f"{what}: {m[0].strip()[:60]}" for m in pattern.finditer(text)]
-    return found

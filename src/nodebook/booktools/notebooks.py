@@ -23,15 +23,19 @@ _ANCHORS = re.compile(r'\s*(<a id="[^"]*"></a>\s*)*')
 
 def executed_notebook(source: Path, cache_path: Path):
     """The chapter as it ran in the book build (outputs included), from the execution cache; None when the
-    cache has no up-to-date run of it."""
+    cache has no run of the chapter's current code.
+
+    The cache is searched by the notebook's content (what myst-nb matches on), not by the source's path:
+    a chapter whose run was reused from the cache, or a clone that moved, has no record for its path.
+    """
     if not Path(cache_path).is_dir():
         return None
+    import jupytext
     from jupyter_cache import get_cache
 
     cache = get_cache(str(cache_path))
     try:
-        project_nb = cache.get_project_notebook(str(Path(source).resolve()))
-        _, merged = cache.merge_match_into_notebook(project_nb.nb)
+        _, merged = cache.merge_match_into_notebook(jupytext.read(source, fmt="md:myst"))
     except KeyError:
         return None
     return merged

@@ -124,21 +124,28 @@ def rows_ch4(m: dict) -> list[Row]:
     return rows
 
 
+def _f2(x) -> str:
+    return "–" if x is None else f"{x:.2f}"
+
+
 def rows_ch5(m: dict) -> list[Row]:
     rows = []
     kl = m.get("planar_vs_cnf") or []
     for target in dict.fromkeys(r.get("target") for r in kl):
         cells = {(r.get("kind"), r.get("size")): r.get("kl") for r in kl if r.get("target") == target}
         sizes = sorted({s for _, s in cells})
-        text = "; ".join(f"{s}: {num(cells.get(('planar', s)), 2)} / {num(cells.get(('cnf', s)), 2)}"
-                         for s in sizes)
+        text = "; ".join(f"{s}: {_f2(cells.get(('planar', s)))} / {_f2(cells.get(('cnf', s)))}" for s in sizes)
+        base = (m.get("kl_base") or {}).get(target)
+        text += "" if base is None else f" (the base density alone: {_f2(base)})"
         rows.append(Row(f"KL(q‖p) in nats on {target}, planar K / CNF M at K = M", text,
                         "Chen et al. Fig. 4: CNF at least as good as planar with K = M (figure, no table)",
                         "our targets and step budget"))
     for name, r in (m.get("toys") or {}).items():
         best = r.get("optimum", r.get("nll_optimum"))
         nll = r.get("test_nll")
-        ours = ("–" if nll is None else f"{nll:.3f}") + (f" (optimum {best:.3f})" if best is not None else "")
+        extra = [f"optimum {best:.3f}"] if best is not None else []
+        extra += [f"one Gaussian fit {r['gaussian_nll']:.3f}"] if r.get("gaussian_nll") is not None else []
+        ours = ("–" if nll is None else f"{nll:.3f}") + (f" ({'; '.join(extra)})" if extra else "")
         rows.append(Row(f"{name}: test NLL (nats)", ours, "FFJORD Fig. 2: samples and densities (no table)",
                         "FFJORD's toy recipe at our step budget"))
     return rows

@@ -105,42 +105,58 @@ def protocol_table(budget: dict) -> str:
 
 
 def kl_figure(arrays: dict, metrics: dict):
-    """Targets (first column) and samples of every fitted model, from the saved histograms."""
+    """Per target, a grid of two rows: the target and the planar flows of depth K on top, the CNFs of width M
+    below (KL in each title), drawn from the saved histograms. A grid, not a strip, so every panel stays
+    legible in a page column."""
     import matplotlib.pyplot as plt
 
     rows = metrics["planar_vs_cnf"]
     targets = list(dict.fromkeys(r["target"] for r in rows))
-    cols = [("target", 0)] + [(r["kind"], r["size"]) for r in rows if r["target"] == targets[0]]
     kl = {(r["target"], r["kind"], r["size"]): r["kl"] for r in rows}
-    fig, axes = plt.subplots(len(targets), len(cols), squeeze=False, figsize=(1.9 * len(cols), 2.1 * len(targets)))
+    sizes = {kind: [r["size"] for r in rows if r["target"] == targets[0] and r["kind"] == kind]
+             for kind in ("planar", "cnf")}
+    n_cols = 1 + max(len(sizes["planar"]), len(sizes["cnf"]))
+    fig, axes = plt.subplots(2 * len(targets), n_cols, squeeze=False,
+                             figsize=(1.9 * n_cols, 2.0 * 2 * len(targets)), layout="constrained")
     ext = [-LIM, LIM, -LIM, LIM]
     for i, target in enumerate(targets):
-        for j, (kind, size) in enumerate(cols):
-            img = arrays[f"kl/{target}/target"] if kind == "target" else arrays[f"kl/{target}/{kind}{size}/hist"]
-            ax = axes[i, j]
-            ax.imshow(img, origin="lower", extent=ext, cmap="viridis")
+        top, bottom = axes[2 * i], axes[2 * i + 1]
+        top[0].imshow(arrays[f"kl/{target}/target"], origin="lower", extent=ext, cmap="viridis")
+        top[0].set_title(f"target: {target}", fontsize=9)
+        bottom[0].set_axis_off()
+        for row, kind in ((top, "planar"), (bottom, "cnf")):
+            for j in range(len(sizes[kind]) + 1, n_cols):
+                row[j].set_axis_off()
+            for ax, size in zip(row[1:], sizes[kind], strict=False):  # columns past the sizes stay blank
+                ax.imshow(arrays[f"kl/{target}/{kind}{size}/hist"], origin="lower", extent=ext, cmap="viridis")
+                name = "planar K" if kind == "planar" else "CNF M"
+                ax.set_title(f"{name} = {size}\nKL {kl[(target, kind, size)]:.2f}", fontsize=9)
+        for ax in (*top, *bottom):
             ax.set_xticks([]), ax.set_yticks([])
-            title = (f"target: {target}" if kind == "target" else
-                     f"{'planar K' if kind == 'planar' else 'CNF M'}={size}\nKL {kl[(target, kind, size)]:.2f}")
-            ax.set_title(title, fontsize=8)
     return fig
 
 
-def toy_figure(arrays: dict, metrics: dict):
-    """Per toy density: CNF samples and the learned density at ``T`` (from the saved arrays)."""
+def toy_figure(arrays: dict, metrics: dict, per_row: int = 2):
+    """Per toy density, CNF samples and the learned density at ``T`` side by side, ``per_row`` densities to a
+    row (a grid, not a strip), from the saved arrays."""
     import matplotlib.pyplot as plt
 
     names = list(metrics["toys"])
-    fig, axes = plt.subplots(2, len(names), squeeze=False, figsize=(2.0 * len(names), 4.2))
+    n_rows = -(-len(names) // per_row)
+    fig, axes = plt.subplots(n_rows, 2 * per_row, squeeze=False, figsize=(2.0 * 2 * per_row, 2.2 * n_rows),
+                             layout="constrained")
     ext = [-LIM, LIM, -LIM, LIM]
-    for j, name in enumerate(names):
+    for ax in axes.flat:
+        ax.set_axis_off()
+    for k, name in enumerate(names):
+        ax_s, ax_d = axes[k // per_row, 2 * (k % per_row)], axes[k // per_row, 2 * (k % per_row) + 1]
         x = arrays[f"toy/{name}/samples"]
-        axes[0, j].hist2d(x[:, 0], x[:, 1], bins=60, range=[[-LIM, LIM]] * 2, cmap="viridis")
-        axes[1, j].imshow(np.asarray(arrays[f"toy/{name}/density"])[-1], origin="lower", extent=ext, cmap="viridis")
+        ax_s.hist2d(x[:, 0], x[:, 1], bins=60, range=[[-LIM, LIM]] * 2, cmap="viridis")
+        ax_d.imshow(np.asarray(arrays[f"toy/{name}/density"])[-1], origin="lower", extent=ext, cmap="viridis")
         r = metrics["toys"][name]
-        axes[0, j].set_title(f"{name}\nNLL {r['test_nll']:.2f}", fontsize=8)
-        for ax in axes[:, j]:
+        ax_s.set_title(f"{name}: samples\nNLL {r['test_nll']:.2f}", fontsize=9)
+        ax_d.set_title(f"{name}: density", fontsize=9)
+        for ax in (ax_s, ax_d):
+            ax.set_axis_on()
             ax.set(xticks=[], yticks=[], aspect="equal")
-    axes[0, 0].set_ylabel("CNF samples")
-    axes[1, 0].set_ylabel("CNF density")
     return fig

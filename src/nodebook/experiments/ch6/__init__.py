@@ -15,7 +15,7 @@ from ...config import Config
 from ...exercises import verdict_close
 from ...latent import gaussian_kl
 from ...results import load_results
-from . import hopper, physionet, spirals
+from . import hopper, physionet, report, spirals
 
 
 def run(cfg: Config) -> dict:
@@ -58,4 +58,4 @@ def check_kl(kl_fn) -> float:
                          success="your KL matches the closed form", rel_tol=1e-6)
 
 
-__all__ = ["check_kl", "full_results", "hopper", "physionet", "run", "spirals"]
+__all__ = ["check_kl", "full_results", "hopper", "physionet", "report", "run", "spirals"]
