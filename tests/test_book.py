@@ -401,3 +401,20 @@ def test_chapter_page_links_and_launch_buttons(tmp_path, repo_url):
         assert "blob/gh-pages/notebooks/01_x.ipynb" in body
     else:
         assert "Open in" not in body and "mybinder" not in body and not launch
+
+
+def test_glued_markdown_tables_become_markdown():
+    """A glued Markdown value (``{glue:md}`` directive) is written as its Markdown, not as a fence or a repr."""
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("glue(...)")
+    prefix = "application/papermill.record/"
+    cell.outputs = [nbformat.v4.new_output("display_data", data={
+        prefix + "text/plain": "<IPython.core.display.Markdown object>", prefix + "text/markdown": "| a |\n|---|\n| 1 |"},
+        metadata={"scrapbook": {"name": "tbl", "mime_prefix": prefix}})]
+    nb.cells.append(cell)
+    values = booktools.glue_values(nb)
+    assert values == {"tbl": "| a |\n|---|\n| 1 |"}
+    out = myst.convert("Before\n\n```{glue:md} tbl\n:format: myst\n```\n\nAfter", myst.Context(glue=values))
+    assert "| 1 |" in out and "{glue" not in out and "```" not in out

@@ -224,6 +224,8 @@ def convert_directive(d: Directive, ctx: Context) -> str | None:
         return convert(d.body, ctx)
     if d.name == "raw" and d.arg == "html":
         return d.body
+    if d.name in ("glue", "glue:md", "glue:any"):  # a glued value shown as a block (e.g. a Markdown table)
+        return _role("glue:md", d.arg.strip(), ctx)
     return None
 
 

@@ -42,15 +42,18 @@ def executed_notebook(source: Path, cache_path: Path):
 
 
 def glue_values(nb) -> dict[str, str]:
-    """``{key: text/plain}`` of every ``glue(key, value)`` output in an executed notebook."""
+    """``{key: text}`` of every ``glue(key, value)`` output in an executed notebook: its text/markdown
+    when it has one (a glued ``Markdown`` table, shown by ``{glue:md}``), else its text/plain."""
     values = {}
     for cell in getattr(nb, "cells", []):
         for out in cell.get("outputs", []):
             meta = out.get("metadata", {}).get("scrapbook")
             if not meta:
                 continue
-            data = out.get("data", {})
-            text = data.get(meta.get("mime_prefix", "") + "text/plain", data.get("text/plain"))
+            data, prefix = out.get("data", {}), meta.get("mime_prefix", "")
+            text = data.get(prefix + "text/markdown", data.get("text/markdown"))
+            if text is None:
+                text = data.get(prefix + "text/plain", data.get("text/plain"))
             if text is not None:
                 values[meta["name"]] = text if isinstance(text, str) else "".join(text)
     return values
