@@ -411,7 +411,8 @@ def test_glued_markdown_tables_become_markdown():
     cell = nbformat.v4.new_code_cell("glue(...)")
     prefix = "application/papermill.record/"
     cell.outputs = [nbformat.v4.new_output("display_data", data={
-        prefix + "text/plain": "<IPython.core.display.Markdown object>", prefix + "text/markdown": "| a |\n|---|\n| 1 |"},
+        prefix + "text/plain": "<IPython.core.display.Markdown object>",
+        prefix + "text/markdown": "| a |\n|---|\n| 1 |"},
         metadata={"scrapbook": {"name": "tbl", "mime_prefix": prefix}})]
     nb.cells.append(cell)
     values = booktools.glue_values(nb)
