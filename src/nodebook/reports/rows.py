@@ -162,7 +162,8 @@ def rows_ch6(m: dict) -> list[Row]:
             ns = sorted(by_n, key=lambda k: int(k))
             rows.append(Row(f"spirals, {LABELS.get(name, name)}: RMSE at {' / '.join(ns)} points",
                             " / ".join(num(by_n[k].get("window"), 3) for k in ns),
-                            " / ".join(num(paper.get(int(k)), 4) for k in ns) + " (Table 2)",
+                            " / ".join(num(paper.get(int(k)), 4) for k in ns) + " (Table 2)" if paper
+                            else "– (baseline)",
                             "our spiral noise and training budget"))
     hop = (m.get("hopper") or {}).get("mse") or {}
     if hop:
