@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from nodebook import reports, results
+from nodebook.config import CHAPTERS
 from nodebook.experiments import ch3, ch4
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -51,7 +52,7 @@ def test_missing_note_and_run_line(tmp_path):
     facts = results.run_facts(record)
     assert facts["wall"] == "10 min" and facts["device"].startswith("CPU") and facts["overrides"] == ""
     assert "10 min wall time" in results.run_line(record, "ch3")
-    assert set(results.reference_results(tmp_path)) == {"ch1", "ch2", "ch3", "ch4", "ch5", "ch6"}
+    assert list(results.reference_results(tmp_path)) == list(CHAPTERS)
     assert results.reference_results(tmp_path)["ch4"] is None
 
 
@@ -59,8 +60,8 @@ def test_missing_note_and_run_line(tmp_path):
 def test_results_table_says_which_runs_are_missing(tmp_path):
     table = reports.results_table(tmp_path)
     lines = table.splitlines()
-    assert len(lines) == 2 + 6  # header, rule, one line per chapter
-    for key in ("ch1", "ch2", "ch3", "ch4", "ch5", "ch6"):
+    assert len(lines) == 2 + len(CHAPTERS)  # header, rule, one line per chapter
+    for key in CHAPTERS:
         assert results.missing_note(key).replace("|", "\\|") in table
 
 
@@ -93,10 +94,14 @@ def test_rows_survive_records_of_other_shapes():
     assert any("optimum 3.466" in r.ours for r in rows) and any(r.ours == "2.900" for r in rows)
     assert [r.ours for r in rows[:2]] == ["1: 0.50 / 0.40 (the base density alone: 4.56)", "1: 0.50 / 0.40"]
     ch6 = {"spirals": {"rmse": {"latent_ode": {"30": {"window": 0.2}, "50": {"window": 0.18}}}},
-           "hopper": {"mse": {"interp": {"latent_ode_odernn": {"0.5": 0.004}}, "extrap": {}}, "epochs": 50}}
+           "hopper": {"mse": {"interp": {"latent_ode_odernn": {"0.5": 0.004}, "mean_traj": {"0.5": 0.05}},
+                              "extrap": {"latent_ode_odernn": {"0.1": 0.3, "0.5": 0.02}}}, "epochs": 50}}
     rows = reports.chapter_rows("ch6", ch6)
     assert rows[0].paper.startswith("0.1642 / 0.1502")
-    assert rows[1].ours.startswith("0.4 / –")
+    assert rows[1].ours == "0.4 / 2" and rows[2].ours == "5 / –" and rows[2].paper == "– (baseline)"
+    old = reports.chapter_rows("ch6", {"hopper": {"mse": {"interp": {"rnn_vae": {"0.5": 0.01}},
+                                                         "extrap": {"rnn_vae": 0.03}}}})  # one extrap number
+    assert old[0].ours == "1 / 3"
     for key in ("ch1", "ch2", "ch4", "ch5", "ch6"):
         assert reports.chapter_rows(key, {}) == [] or all(isinstance(r, reports.Row) for r in
                                                           reports.chapter_rows(key, {}))
@@ -115,7 +120,7 @@ def test_chapter_table_reads_the_chapters_and_the_runs(tmp_path):
     _record("ch2", {}, tmp_path, wall=90.0)
     table = reports.chapter_table({"ch1": 33.4}, directory=tmp_path)
     lines = table.splitlines()[2:]
-    assert len(lines) == 6
+    assert len(lines) == len(CHAPTERS)
     assert "| 33 s |" in lines[0] and "not measured in this build" in lines[1]
     assert "90 s on CPU" in lines[1] and "not committed yet" in lines[0]
     assert "{doc}`../chapters/03_adjoint`" in lines[2]

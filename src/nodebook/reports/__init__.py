@@ -70,7 +70,8 @@ def results_table(directory: Path | None = None) -> str:
         if record is None:
             rows.append([_link(key), "–", missing_note(key), "–", "–", "–"])
             continue
-        for i, r in enumerate(chapter_rows(key, record.get("metrics") or {}) or [Row("(no numbers)", "–")]):
+        none = Row("(no published numbers to set beside this chapter's; its page shows the run)", "–")
+        for i, r in enumerate(chapter_rows(key, record.get("metrics") or {}) or [none]):
             rows.append([_link(key) if i == 0 else "", _run_cell(record) if i == 0 else "", r.result, r.ours,
                          r.paper, r.protocol])
     return markdown_table(header, rows)

@@ -162,21 +162,26 @@ def rows_ch6(m: dict) -> list[Row]:
             ns = sorted(by_n, key=lambda k: int(k))
             rows.append(Row(f"spirals, {LABELS.get(name, name)}: RMSE at {' / '.join(ns)} points",
                             " / ".join(num(by_n[k].get("window"), 3) for k in ns),
-                            " / ".join(num(paper.get(int(k)), 4) for k in ns) + " (Table 2)",
+                            " / ".join(num(paper.get(int(k)), 4) for k in ns) + " (Table 2)" if paper
+                            else "– (baseline)",
                             "our spiral noise and training budget"))
     hop = (m.get("hopper") or {}).get("mse") or {}
     if hop:
         from ..experiments.ch6.hopper import LABELS as HL
         from ..experiments.ch6.hopper import PAPER_MSE
 
-        for name, fracs in (hop.get("interp") or {}).items():
-            ours_i = fracs.get("0.5", fracs.get(0.5))
-            ours_e = (hop.get("extrap") or {}).get(name)
+        def at_half(v):  # {fraction: mse} (the paper's table is at 50% observed), or one number
+            return v.get("0.5", v.get(0.5)) if isinstance(v, dict) else v
+
+        names = dict.fromkeys([*(hop.get("interp") or {}), *(hop.get("extrap") or {})])
+        for name in names:
+            ours_i = at_half((hop.get("interp") or {}).get(name))
+            ours_e = at_half((hop.get("extrap") or {}).get(name))
             p = PAPER_MSE.get(name, {})
             rows.append(Row(f"Hopper, {HL.get(name, name)}: MSE ×10⁻², interpolation (50%) / extrapolation",
                             f"{num(None if ours_i is None else 100 * ours_i)} / "
                             f"{num(None if ours_e is None else 100 * ours_e)}",
-                            f"{num(p.get('interp'), 4)} / {num(p.get('extrap'), 4)}",
+                            f"{num(p.get('interp'), 4)} / {num(p.get('extrap'), 4)}" if p else "– (baseline)",
                             f"{(m.get('hopper') or {}).get('n_train', '?')} training series, "
                             f"{(m.get('hopper') or {}).get('epochs', '?')} epochs"))
     phys = (m.get("physionet") or {}).get("mse") or {}
