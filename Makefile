@@ -24,48 +24,70 @@ PIP_QUIET := { grep -v -E "^(WARNING: )?Location '.*' is ignored" || true; }
 # Extra arguments for `make lab`, e.g. LAB_ARGS="--no-browser --port 8890".
 LAB_ARGS ?=
 
-.PHONY: help venv book notebooks html test lint unit nbval browser lab lab-test bench clean
+.PHONY: help venv book notebooks html pdf test lint unit nbval browser lab lab-test bench clean
 
 help:
-	@echo "make book   build the book into $(BUILD)/html (quick mode, execution cache) and learner notebooks"
+	@echo "make book   build the book into $(BUILD)/html (quick mode, execution cache), with learner notebooks,"
+	@echo "            slides and the student PDF (make pdf: the PDF alone, printed by /usr/bin/chromium)"
 	@echo "make test   ruff, unit tests, book build (-W), nbval (re-run chapters), real-browser test"
 	@echo "make lab    JupyterLab with the chapters opening as live notebooks (make lab-test checks it in chromium)"
-	@echo "make bench  benchmarks/solvers.py (nodebook vs torchdiffeq)"
+	@echo "make bench  benchmarks: solvers.py (nodebook vs torchdiffeq) and examples.py (torchdiffeq's example scripts vs the book)"
 	@echo "make clean  remove $(BUILD) and caches (keeps .venv)"
 
 # ---------------------------------------------------------------------------------------------- set-up
-# (Re)install only when the pinned requirements or the package metadata change.
-$(STAMP): requirements.txt pyproject.toml
+# (Re)install only when the pinned requirements or the package metadata change. What is installed is the
+# lock file (requirements-lock.txt: every package pinned, made from requirements.txt). uv installs it in
+# seconds instead of minutes: it comes from the package index into the venv itself (no global install);
+# if uv cannot be had or fails, pip installs the same lock file. uv does not read pip's configuration, so
+# pip's find-links (where a local torch CPU wheel may lie) are handed to it.
+LOCK := requirements-lock.txt
+PIP_FIND_LINKS_CFG := $(strip $(PIP_FIND_LINKS) $(shell $(PYTHON) -m pip config get global.find-links 2>/dev/null))
+UV_FLAGS := $(addprefix --find-links ,$(PIP_FIND_LINKS_CFG))
+$(STAMP): requirements.txt $(LOCK) pyproject.toml
 	@test -x $(BIN)/python || { echo "creating $(VENV)"; $(PYTHON) -m venv $(VENV); }
-	@echo "installing requirements.txt and nodebook into $(VENV) (the first time takes a few minutes)"
-	@$(BIN)/python -m pip install --quiet -r requirements.txt 2>&1 | $(PIP_QUIET)
-	@$(BIN)/python -m pip install --quiet -e . 2>&1 | $(PIP_QUIET)
+	@echo "installing $(LOCK) and nodebook into $(VENV)"
+	@uv=$$(command -v uv || echo $(BIN)/uv); \
+	if { test -x $$uv || $(BIN)/python -m pip install --quiet uv 2>&1 | $(PIP_QUIET); } \
+	    && VIRTUAL_ENV=$(VENV) $$uv pip install --quiet $(UV_FLAGS) -r $(LOCK) \
+	    && VIRTUAL_ENV=$(VENV) $$uv pip install --quiet $(UV_FLAGS) -e .; then echo "installed with uv"; \
+	else echo "uv unavailable or failed: installing with pip"; \
+	  $(BIN)/python -m pip install --quiet -r $(LOCK) 2>&1 | $(PIP_QUIET); \
+	  $(BIN)/python -m pip install --quiet -e . 2>&1 | $(PIP_QUIET); fi
 	@touch $@
 
 venv: $(STAMP)
 
 # ---------------------------------------------------------------------------------------------- book
-# Learners' copies of the chapters as .ipynb, no outputs (jupytext from the MyST .md sources), plus
-# student copies without the solutions in $(BUILD)/notebooks/student/.
-notebooks: $(STAMP)
-	@$(BIN)/python -m nodebook notebooks --out $(BUILD)/notebooks >/dev/null
+# Learners' notebooks and slides are written by the HTML build itself (book/_ext/nodebook_course.py, at the
+# end, when the execution cache holds every chapter's numbers): $(BUILD)/notebooks/<chapter>.ipynb
+# (instructor copies), $(BUILD)/notebooks/student/ (no solutions) and, in the site, notebooks/ + slides/.
+notebooks: html
 
 # The execution cache is keyed on a chapter's code only. The chapters' numbers come from the package, so
 # when the package (or the installed requirements) changed, the cached outputs may be stale: start over.
-PACKAGE_SOURCES := $(shell find src/nodebook -name '*.py' 2>/dev/null)
+# (nodebook/booktools makes the notebooks, slides and PDF from the executed chapters: not a chapter input.)
+PACKAGE_SOURCES := $(shell find src/nodebook -name '*.py' -not -path '*/booktools/*' 2>/dev/null)
+# The chapters also read the committed reference runs: a new results file must reach their pages too.
+RESULT_FILES := $(wildcard results/ch?.json)
 CACHE_STAMP := $(BUILD)/.cache-matches-package
-$(CACHE_STAMP): $(PACKAGE_SOURCES) $(STAMP)
-	@if [ -d $(BUILD)/.jupyter_cache ]; then echo "src/nodebook or requirements changed: re-executing the chapters"; \
+$(CACHE_STAMP): $(PACKAGE_SOURCES) $(RESULT_FILES) $(STAMP)
+	@if [ -d $(BUILD)/.jupyter_cache ]; then echo "src/nodebook, results/ or requirements changed: re-executing the chapters"; \
 	  rm -rf $(BUILD)/.jupyter_cache $(BUILD)/.doctrees; fi
 	@mkdir -p $(@D) && touch $@
 
 html: $(STAMP) $(CACHE_STAMP)
 	$(JB) build . $(JB_FLAGS)
 
-book: notebooks html
+# The whole book as one PDF, student edition (solutions left out), printed offline by the Chromium the
+# browser test uses. Without /usr/bin/chromium it says so and skips (under CI=true it fails).
+pdf: html
+	$(BIN)/python src/nodebook/booktools/pdf.py --html $(BUILD)/html
+
+book: html pdf
 	@echo
 	@echo "The book: $(CURDIR)/$(BUILD)/html/index.html  (file://$(CURDIR)/$(BUILD)/html/index.html)"
-	@echo "Notebooks for learners: $(CURDIR)/$(BUILD)/notebooks/"
+	@echo "Notebooks: $(CURDIR)/$(BUILD)/notebooks/ (instructor), $(CURDIR)/$(BUILD)/notebooks/student/"
+	@echo "Slides: $(CURDIR)/$(BUILD)/html/slides/   PDF: $(CURDIR)/$(BUILD)/html/nodebook-student.pdf"
 
 # ---------------------------------------------------------------------------------------------- checks
 lint: $(STAMP)
@@ -73,6 +95,11 @@ lint: $(STAMP)
 
 unit: $(STAMP)
 	$(BIN)/pytest tests --ignore=tests/browser
+
+# A stuck cell fails fast everywhere: the book build's per-cell limit is _config.yml's execute.timeout,
+# nbval gets the same one (its failure names the notebook and the cell), and pytest-timeout (pyproject)
+# stops any test, nbval cells included, at 300 s.
+CELL_TIMEOUT := $(shell sed -n 's/^[[:space:]]*timeout:[[:space:]]*\([0-9][0-9]*\).*/\1/p' _config.yml | head -n 1)
 
 # nbval re-executes the notebooks Jupyter Book executed; cells tagged nbval-check-output (a chapter's
 # glued key numbers) must reproduce exactly, so this also proves a chapter is deterministic under its seed.
@@ -82,9 +109,10 @@ nbval: html
 	@test -n "$(TOC_CHAPTERS)" || { echo "no chapters in _toc.yml"; exit 1; }
 	@rm -rf $(BUILD)/nbval
 	@$(BIN)/python book/_tools/executed_notebooks.py $(BUILD)/nbval/chapters $(TOC_CHAPTERS) >/dev/null
-	NODEBOOK_MODE=quick $(BIN)/pytest --nbval-lax --nbval-current-env -p no:cacheprovider $(BUILD)/nbval/chapters
+	NODEBOOK_MODE=quick $(BIN)/pytest --nbval-lax --nbval-current-env --nbval-cell-timeout=$(CELL_TIMEOUT) \
+	  -p no:cacheprovider $(BUILD)/nbval/chapters
 
-browser: html
+browser: html pdf
 	$(BIN)/pytest tests/browser/test_book.py
 
 test: lint unit book nbval browser
@@ -110,6 +138,7 @@ lab-test: $(LAB_STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/solvers.py
+	$(BIN)/python benchmarks/examples.py
 
 clean:
 	rm -rf $(BUILD) .pytest_cache .ruff_cache

@@ -74,3 +74,330 @@ def test_write_notebooks(tmp_path):
     assert len(cells) < len(full["cells"])
     assert not any("heun_step(f, t, y, h):\n    k1" in "".join(c["source"]) for c in cells)
     assert all(c.get("outputs", []) == [] for c in full["cells"])
+
+
+# ------------------------------------------------------------------------------------ learner notebooks
+from nodebook import booktools  # noqa: E402
+from nodebook.booktools import myst  # noqa: E402
+
+SOURCE = """---
+jupytext: {text_representation: {extension: .md, format_name: myst}}
+kernelspec: {display_name: Python 3, language: python, name: python3}
+---
+(chx)=
+# X. A chapter
+
+```{admonition} In this chapter
+:class: tip
+
+It ran in {glue:text}`x_secs:.1f` s, see {cite}`chen2018neural` and {ref}`chx`.
+```
+
+Inline `{cite}` code and a [link](../book/bibliography.md) stay readable.
+
+```{code-cell} ipython3
+:tags: [remove-cell]
+glue("x_secs", 1.234, display=False)
+```
+
+## Exercises
+
+```{exercise}
+:label: x-ex
+Compute {math}`1+1`.
+```
+
+```{solution-start} x-ex
+:class: dropdown
+```
+The answer is two.
+```{code-cell} ipython3
+answer = 1 + 1
+```
+```{solution-end}
+```
+"""
+
+
+def _convert(student: bool, glue=None):
+    bib = booktools.Bibliography(book.repo_root() / "book" / "references.bib")
+    ctx = myst.Context(glue=glue or {}, cite=bib.cite, ref={"chx": ("X. A chapter", "x.ipynb")}.get,
+                       doc=lambda p: ("Bibliography", "#Bibliography") if p.endswith("bibliography") else None)
+    return booktools.to_notebook(SOURCE, student=student, ctx=ctx, bibliography=bib), ctx
+
+
+def _text(nb, kind="markdown"):
+    return "\n".join(c.source for c in nb.cells if c.cell_type == kind)
+
+
+def test_notebook_markdown_is_plain_jupyter_markdown():
+    nb, ctx = _convert(student=True, glue={"x_secs": "1.234"})
+    md = _text(nb)
+    assert booktools.markdown_leftovers(nb) == []
+    assert "It ran in 1.2 s" in md  # glued value, formatted like {glue:text}`x_secs:.1f`
+    assert "> **In this chapter**" in md  # admonition -> block quote with a bold title
+    assert "[Chen et al., 2018](#ref-chen2018neural)" in md and '<a id="ref-chen2018neural"></a>' in md
+    assert "[X. A chapter](x.ipynb)" in md and '<a id="chx"></a>' in md
+    assert "`{cite}`" in md  # inline code is not a role
+    assert "[link](#Bibliography)" in md
+    assert "$1+1$" in md
+
+
+def test_student_notebook_has_answer_cell_and_no_solution():
+    nb, _ = _convert(student=True)
+    exercise = [i for i, c in enumerate(nb.cells) if "exercise" in c.metadata.get("tags", [])]
+    assert len(exercise) == 1
+    answer = nb.cells[exercise[0] + 1]
+    assert answer.cell_type == "code" and "exercise-answer" in answer.metadata["tags"]
+    assert "answer = 1 + 1" not in _text(nb, "code") and "two" not in _text(nb)
+    assert "Compute $1+1$." in nb.cells[exercise[0]].source  # the exercise has a cell of its own
+    assert nb.cells[0].metadata["tags"] == ["install"]
+
+
+def test_instructor_notebook_keeps_the_solution_after_the_exercise():
+    nb, _ = _convert(student=False)
+    i = next(i for i, c in enumerate(nb.cells) if "exercise" in c.metadata.get("tags", []))
+    assert "solution" in nb.cells[i + 1].metadata["tags"]
+    assert "The answer is two." in nb.cells[i + 2].source
+    assert nb.cells[i + 3].source == "answer = 1 + 1"
+    assert booktools.markdown_leftovers(nb) == []
+
+
+def test_missing_glue_is_listed_not_left_as_a_role():
+    nb, ctx = _convert(student=True)
+    assert ctx.missing_glue == ["x_secs"] and booktools.markdown_leftovers(nb) == []
+
+
+def test_unknown_role_and_directive_are_reported():
+    text = "a {foo}`bar`\n\n```{weird}\nx\n```\n\n:::{note}\ny\n:::\n"
+    left = booktools.leftovers(myst.convert(text, myst.Context()))
+    assert any(x.startswith("role") for x in left) and any(x.startswith("directive") for x in left)
+    assert not any("note" in x for x in left)  # a known directive was converted
+
+
+def test_unclosed_gated_solution_is_an_error():
+    with pytest.raises(ValueError, match="solution-start without"):
+        booktools.to_notebook("```{solution-start} e\n```\nsecret\n", student=True, ctx=myst.Context())
+
+
+def test_every_generated_notebook_is_plain_jupyter(tmp_path):
+    """All chapters, both copies: no MyST left in any Markdown cell; the student copies hold no solution."""
+    import nbformat
+
+    written = booktools.write_notebooks(tmp_path)
+    assert written.leftovers == {}
+    assert len(written.student) == len(booktools.chapter_sources(book.repo_root())) >= 6
+    for path in written.student + written.instructor:
+        nb = nbformat.read(path, as_version=4)
+        assert booktools.markdown_leftovers(nb) == [], path
+        if path in written.student:
+            assert not [c for c in nb.cells if "solution" in c.metadata.get("tags", [])], path
+            n_ex = sum("exercise" in c.metadata.get("tags", []) for c in nb.cells)
+            n_answer = sum("exercise-answer" in c.metadata.get("tags", []) for c in nb.cells)
+            assert n_ex == n_answer >= 1, path
+    import zipfile
+
+    with zipfile.ZipFile(written.zip) as zf:
+        assert sorted(zf.namelist()) == sorted(f"nodebook/{p.name}" for p in written.student)
+
+
+def test_glue_values_read_the_scrapbook_outputs():
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("glue(...)")
+    cell.outputs = [nbformat.v4.new_output("display_data", data={
+        "application/papermill.record/text/plain": "0.5"}, metadata={
+        "scrapbook": {"name": "k", "mime_prefix": "application/papermill.record/"}})]
+    nb.cells.append(cell)
+    assert booktools.glue_values(nb) == {"k": "0.5"}
+
+
+def test_format_glue_matches_myst_nb():
+    from myst_nb.core.variables import format_plain_text
+
+    for text, spec in [("1.23456", ".2f"), ("'quick'", ""), ("12", "d"), ("0.000123", ".1e"), ("3", "s")]:
+        assert myst.format_glue(text, spec) == format_plain_text(text, spec or "s")
+
+
+def test_repo_root_from_an_installed_package(tmp_path, monkeypatch):
+    """Outside a clone, repo_root() is the copy setup.py installs with the package, else a clear error."""
+    monkeypatch.setattr(results, "_PACKAGE_ROOT", tmp_path / "site-packages")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(results, "_PACKAGED", tmp_path / "site-packages" / "nodebook" / "_book")
+    with pytest.raises(FileNotFoundError, match="expected the book's files: a clone"):
+        results.repo_root()
+    (results._PACKAGED / "chapters").mkdir(parents=True)
+    (results._PACKAGED / "chapters" / "01_odes_and_solvers.md").write_text("# T\n" + "word " * 300)
+    assert results.repo_root() == results._PACKAGED
+    assert book.reading_time("ch1") == 2
+
+
+def test_setup_py_ships_chapters_and_reference_results():
+    """The packaging hook copies the chapters and the committed (not quick/custom) results."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("nodebook_setup", book.repo_root() / "setup.py")
+    text = spec.loader.get_source("nodebook_setup")
+    assert '("chapters", "*.md"' in text and '("results", "*.json"' in text and ".quick." in text
+
+
+def test_pyproject_lists_everything_the_chapters_import():
+    """`pip install .` must run every chapter: each third-party import of the chapters and of the package
+    (the book tooling in nodebook.booktools aside) is a declared dependency."""
+    import re
+    import sys
+
+    import tomllib
+
+    root = book.repo_root()
+    declared = {re.split(r"[<>=!;\[ ]", d, maxsplit=1)[0].lower().replace("_", "-")
+                for d in tomllib.loads((root / "pyproject.toml").read_text())["project"]["dependencies"]}
+    dist = {"sklearn": "scikit-learn", "IPython": "ipython", "myst_nb": "myst-nb", "dm_control": "dm-control"}
+    files = list((root / "chapters").glob("*.md")) + [
+        p for p in (root / "src" / "nodebook").rglob("*.py") if "booktools" not in p.parts]
+    missing = set()
+    for path in files:
+        for mod in re.findall(r"^\s*(?:from|import)\s+([A-Za-z_]\w*)", path.read_text(), re.M):
+            if mod in sys.stdlib_module_names or mod in ("nodebook", "its", "the"):
+                continue
+            if dist.get(mod, mod).lower().replace("_", "-") not in declared:
+                missing.add(f"{mod} ({path.name})")
+    assert not missing, f"imported but not in pyproject.toml's dependencies: {sorted(missing)}"
+
+
+# ------------------------------------------------------------------------------ launch, slides, PDF
+def test_launch_links_only_with_a_repository_url():
+    from nodebook.booktools import Settings, launch_links
+
+    assert launch_links(Settings(), "01_x") == []  # a local book: no launch button at all
+    s = Settings(repo_url="https://github.com/org/nodebook", binderhub_url="https://mybinder.org",
+                 colab_url="https://colab.research.google.com", jupyterhub_url="https://hub.example.org")
+    links = dict(launch_links(s, "01_x"))
+    assert links["Colab"] == "https://colab.research.google.com/github/org/nodebook/blob/gh-pages/notebooks/01_x.ipynb"
+    assert links["Binder"] == ("https://mybinder.org/v2/gh/org/nodebook/gh-pages"
+                               "?urlpath=lab%2Ftree%2Fnotebooks%2F01_x.ipynb")
+    assert links["JupyterHub"].startswith("https://hub.example.org/hub/user-redirect/git-pull?repo=https%3A%2F%2F")
+    assert s.install_spec == "nodebook @ git+https://github.com/org/nodebook@main"
+
+
+def test_read_settings_of_the_book_and_install_cell(tmp_path):
+    from nodebook.booktools import read_settings
+    from nodebook.booktools.notebooks import install_source
+
+    cfg = tmp_path / "_config.yml"
+    cfg.write_text("repository:\n  url: https://github.com/o/r\n  branch: dev\nlaunch_buttons:\n"
+                   "  colab_url: https://colab.research.google.com\n")
+    s = read_settings(cfg)
+    assert (s.repo_url, s.branch, s.colab_url) == ("https://github.com/o/r", "dev", "https://colab.research.google.com")
+    assert '"nodebook @ git+https://github.com/o/r@dev"' in install_source(s)
+    assert "pip install ." in install_source(read_settings(tmp_path / "missing.yml"))
+    compile(install_source(s), "cell", "exec")
+
+
+def _executed_chapter():
+    import base64
+
+    import nbformat
+
+    png = base64.b64encode(b"\x89PNG fake").decode()
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_markdown_cell("(c)=\n# 9. Title\n\nMotivation here.\n\n## 9.1 Part\n\n$$\nx' = f(t, x)\n$$\n"),
+        nbformat.v4.new_code_cell("plot()"),
+        nbformat.v4.new_markdown_cell("## Exercises\n\n```{exercise}\n:label: e\n**Do this.** Then.\n```\n\n"
+                                      "```{solution-start} e\n```\nSecret words.\n"),
+        nbformat.v4.new_code_cell("secret_plot()"),
+        nbformat.v4.new_markdown_cell("```{solution-end}\n```\n"),
+    ]
+    nb.cells[1].outputs = [nbformat.v4.new_output("display_data", data={"image/png": png})]
+    nb.cells[3].outputs = [nbformat.v4.new_output("display_data", data={"image/png": "U0VDUkVU"})]
+    return nb
+
+
+def test_slides_from_headings_equations_and_figures():
+    from nodebook.booktools.slides import slides_html
+
+    page = slides_html(_executed_chapter(), myst.Context(), title="9. Title", chapter_url="../chapters/c.html")
+    assert page.count("<section") == 4  # title, 9.1 with its equation, its figure, exercises
+    assert "= f(t, x)\\]" in page and "data:image/png;base64," in page
+    assert "Secret" not in page and "U0VDUkVU" not in page  # solutions (text and figures) are left out
+    assert "<li>Do this</li>" in page
+    assert "../_static/revealjs/reveal.js" in page and "../_static/mathjax/tex-mml-chtml.js" in page
+    assert "http://" not in page and "https://" not in page  # nothing from a CDN
+
+
+def test_pdf_page_combines_the_site_without_solutions(tmp_path):
+    from nodebook.booktools.pdf import combine
+
+    head = ('<head><meta charset="utf-8"><link rel="stylesheet" href="../_static/a.css">'
+            '<script src="../_static/theme.js"></script><script src="../_static/mathjax/tex-mml-chtml.js"></script>'
+            "</head>")
+    (tmp_path / "book").mkdir()
+    (tmp_path / "chapters").mkdir()
+    (tmp_path / "book" / "index.html").write_text(
+        f'<html data-theme="light">{head}<body><article class="bd-article"><h1>Home</h1>'
+        '<a href="../chapters/c1.html#sec">go</a></article></body></html>')
+    (tmp_path / "chapters" / "c1.html").write_text(
+        f'<html>{head}<body><article class="bd-article"><h1 id="top">C1</h1><p id="sec">x</p>'
+        '<div class="exercise">Q</div><div class="solution dropdown">Secret</div>'
+        '<details class="hide above-input">hidden code</details></article></body></html>')
+    page = combine(tmp_path, ["book/index", "chapters/c1"], title="Book")
+    assert "Secret" not in page and "hidden code" not in page and ">Q<" in page
+    assert 'href="#chapters-c1--sec"' in page and 'id="chapters-c1--sec"' in page
+    assert "theme.js" not in page and "mathjax/tex-mml-chtml.js" in page and "a.css" in page
+    assert "Secret" in combine(tmp_path, ["chapters/c1"], title="Book", student=False)
+
+
+def test_executed_notebook_is_found_by_content_not_path(tmp_path):
+    """A chapter whose run the build reused from the cache has no record under its own path: the glued
+    values are still found (matched on the code, as myst-nb matches)."""
+    import jupytext
+    import nbformat
+    from jupyter_cache import get_cache
+
+    src = tmp_path / "ch.md"
+    src.write_text("---\nkernelspec: {display_name: Python 3, language: python, name: python3}\n---\n# T\n\n"
+                   "```{code-cell} ipython3\nglue('k', 0.5, display=False)\n```\n")
+    ran = jupytext.read(src, fmt="md:myst")
+    code = next(c for c in ran.cells if c.cell_type == "code")
+    code.outputs = [nbformat.v4.new_output("display_data", data={
+        "application/papermill.record/text/plain": "0.5"}, metadata={
+        "scrapbook": {"name": "k", "mime_prefix": "application/papermill.record/"}})]
+    elsewhere = tmp_path / "elsewhere.ipynb"
+    nbformat.write(ran, elsewhere)
+    get_cache(str(tmp_path / "cache")).cache_notebook_file(str(elsewhere), check_validity=False)
+    assert booktools.glue_values(booktools.executed_notebook(src, tmp_path / "cache")) == {"k": "0.5"}
+    src.write_text(src.read_text().replace("0.5", "0.6"))  # changed code: the old run does not count
+    assert booktools.executed_notebook(src, tmp_path / "cache") is None
+
+
+@pytest.mark.parametrize("repo_url", ["", "https://github.com/org/nodebook"])
+def test_chapter_page_links_and_launch_buttons(tmp_path, repo_url):
+    """The Sphinx hook on a chapter page: notebook/slides/PDF links always; launch buttons (bar and header)
+    exactly when _config.yml names a repository, opening the learner notebook of the published site."""
+    import importlib.util
+    from types import SimpleNamespace
+
+    spec = importlib.util.spec_from_file_location("nodebook_course", book.repo_root() / "book/_ext/nodebook_course.py")
+    ext = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(ext)
+    (tmp_path / "_config.yml").write_text(f"repository:\n  url: '{repo_url}'\nlaunch_buttons:\n"
+                                          "  binderhub_url: https://mybinder.org\n"
+                                          "  colab_url: https://colab.research.google.com\n")
+    app = SimpleNamespace(srcdir=str(tmp_path), builder=SimpleNamespace(format="html"))
+    context = {"body": "<h1>1. T</h1><p>x</p>", "pathto": lambda p, resource=0: f"../{p}",
+               "header_buttons": [{"label": "download-buttons", "buttons": [{"label": "download-source-button"}]}]}
+    ext.chapter_links(app, "chapters/01_x", "page.html", context, None)
+    body = context["body"]
+    assert body.startswith('<h1>1. T</h1><p class="nodebook-chapter-links">')
+    assert 'href="../notebooks/01_x.ipynb" download' in body and 'href="../slides/01_x.html"' in body
+    labels = [b["label"] for b in context["header_buttons"][0]["buttons"]]
+    assert labels[:2] == ["download-learner-notebook-button", "slides-button"]
+    launch = [g for g in context["header_buttons"] if g.get("label") == "launch-buttons"]
+    if repo_url:
+        assert "Open in Binder" in body and "Open in Colab" in body
+        assert [b["text"] for b in launch[0]["buttons"]] == ["Binder", "Colab"]
+        assert "blob/gh-pages/notebooks/01_x.ipynb" in body
+    else:
+        assert "Open in" not in body and "mybinder" not in body and not launch

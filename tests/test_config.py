@@ -204,3 +204,28 @@ def test_one_cpu_thread_on_cpu_only():
         with config.one_cpu_thread("cpu"):
             assert torch.get_num_threads() == 1
         assert torch.get_num_threads() == 2
+
+
+def test_a_nested_budget_entry_changed_by_a_chapter_does_not_leak_into_the_next_setup():
+    cfg = config.setup("ch6", mode="quick", plots=False, verbose=False)
+    cfg.budget["spirals"]["steps"] = 1
+    cfg.budget["spirals"]["n_obs"].append(999)
+    again = config.setup("ch6", mode="quick", plots=False, verbose=False)
+    assert again.budget["spirals"]["steps"] == config.BUDGETS["ch6"]["quick"]["spirals"]["steps"] != 1
+    assert 999 not in again.budget["spirals"]["n_obs"] and 999 not in config.BUDGETS["ch6"]["quick"]["spirals"]["n_obs"]
+
+
+@pytest.mark.parametrize("how", ["argument", "environment"])
+def test_mps_asked_for_on_a_machine_without_it_is_refused(monkeypatch, how):
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: False)
+    if how == "environment":
+        monkeypatch.setenv("NODEBOOK_DEVICE", "mps")
+    with pytest.raises(ValueError, match="device 'mps' was asked for but is not available on this machine"):
+        config.resolve_device("mps" if how == "argument" else None)
+
+
+def test_a_cuda_index_beyond_the_devices_is_refused(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+    with pytest.raises(ValueError, match=r"'cuda:3' was asked for but this machine has 1 CUDA device"):
+        config.resolve_device("cuda:3")

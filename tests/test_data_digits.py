@@ -1,12 +1,15 @@
 """Chapter 4's digit data: the IDX format against its specification, bad files, and the offline sets."""
 
 import gzip
+import hashlib
+import io
 import struct
 
 import numpy as np
 import pytest
 import torch
 
+from nodebook.checkpoint import sidecar
 from nodebook.config import cache_dir
 from nodebook.data import MNIST_FILES, load_mnist, load_mnist1d, load_sklearn_digits, read_idx, write_idx
 
@@ -131,12 +134,49 @@ def test_mnist1d_is_the_published_default_set(mnist1d):
 def test_mnist1d_cache_is_reused_and_a_damaged_one_regenerated(mnist1d):
     files = list(cache_dir("mnist1d").glob("*.npz"))
     assert len(files) == 1 and not list(cache_dir("mnist1d").glob("*.tmp"))
+    assert sidecar(files[0]).exists()  # checksummed
     again = load_mnist1d()
     assert torch.equal(again.x_train, mnist1d.x_train)
     files[0].write_bytes(b"not a zip file")
-    fresh = load_mnist1d()
+    with pytest.warns(RuntimeWarning, match="MNIST-1D cache .* is corrupt: sha256 mismatch.*regenerating"):
+        fresh = load_mnist1d()
     assert torch.equal(fresh.x_test, mnist1d.x_test)
     assert files[0].read_bytes()[:2] == b"PK"  # rewritten as a real .npz
+
+
+def _write_checksummed(path, **arrays):
+    buf = io.BytesIO()
+    np.savez(buf, **arrays)
+    path.write_bytes(buf.getvalue())
+    sidecar(path).write_text(f"{hashlib.sha256(buf.getvalue()).hexdigest()}  {path.name}\n")
+
+
+def test_a_wrong_shaped_mnist1d_cache_is_never_used_as_data(mnist1d):
+    # A file with a valid checksum but arrays of another shape (an old generator, a hand-made file) is
+    # refused on its shape, regenerated, and replaced.
+    path = next(cache_dir("mnist1d").glob("*.npz"))
+    _write_checksummed(path, x=np.zeros((10, 39)), y=np.zeros(10), x_test=np.zeros((5, 39)), y_test=np.zeros(5))
+    with pytest.warns(RuntimeWarning, match=r"array 'x' has shape \(10, 39\), expected \(4000, 40\)"):
+        d = load_mnist1d()
+    assert torch.equal(d.x_train, mnist1d.x_train)
+    with np.load(path) as z:
+        assert z["x"].shape == (4000, 40)
+
+
+def test_an_unwritable_mnist1d_cache_keeps_the_generated_data(monkeypatch, tmp_path):
+    blocked = tmp_path / "file"
+    blocked.write_text("a file where the cache folder should be")
+    monkeypatch.setenv("NODEBOOK_CACHE", str(blocked))
+    with pytest.warns(RuntimeWarning, match="MNIST-1D cache folder cannot be used"):
+        d = load_mnist1d()
+    assert d.x_train.shape == (4000, 40)
+
+
+def test_load_mnist_refuses_train_and_test_images_of_different_sizes(tmp_path):
+    _mnist_folder(tmp_path)
+    (tmp_path / MNIST_FILES["test_images"]).write_bytes(_idx_bytes(np.zeros((3, 14, 14), dtype=np.uint8)))
+    with pytest.raises(ValueError, match=r"28x28 pixels but .*t10k-images-idx3-ubyte holds 14x14"):
+        load_mnist(tmp_path)
 
 
 def test_sklearn_digits():

@@ -98,3 +98,42 @@ def test_a_failed_generation_leaves_no_cache_file(cache, monkeypatch):
     with pytest.raises(KeyboardInterrupt):
         hopper_trajectories(N, T)
     assert not cache.exists() or list(cache.iterdir()) == []
+
+
+def test_a_cache_of_the_wrong_shape_is_regenerated(cache):
+    good = hopper_trajectories(N, T)
+    path = hopper.cache_path(N, T, 123)
+    import hashlib
+    import io
+    buf = io.BytesIO()
+    np.savez(buf, trajectories=np.zeros((N, T, 13), dtype=np.float32), format=np.int64(hopper._FORMAT))
+    path.write_bytes(buf.getvalue())
+    sidecar(path).write_text(hashlib.sha256(buf.getvalue()).hexdigest() + "  " + path.name + "\n")
+    with pytest.warns(RuntimeWarning, match=r"Hopper cache .* is corrupt: array 'trajectories' has shape"):
+        assert torch.equal(hopper_trajectories(N, T), good)
+
+
+def test_an_unwritable_cache_folder_keeps_the_simulated_set(cache, monkeypatch):
+    import os
+    cache.mkdir(parents=True)
+    os.chmod(cache, 0o500)  # read-only folder: the cache cannot be written
+    try:
+        if os.access(cache, os.W_OK):
+            pytest.skip("running as a user who can write to read-only folders (root)")
+        with pytest.warns(RuntimeWarning, match="Hopper cache .* could not be written.*freshly generated"):
+            x = hopper_trajectories(N, T)
+    finally:
+        os.chmod(cache, 0o700)
+    assert x.shape == (N, T, 14) and torch.isfinite(x).all()
+
+
+def test_a_failing_write_keeps_the_simulated_set(cache, monkeypatch):
+    from nodebook.data import _cache
+
+    def disk_full(path, data):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(_cache, "atomic_write_bytes", disk_full)
+    with pytest.warns(RuntimeWarning, match="Hopper cache .* could not be written .*No space left"):
+        x = hopper_trajectories(N, T)
+    assert x.shape == (N, T, 14)

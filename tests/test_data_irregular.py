@@ -123,3 +123,28 @@ def test_summary_counts_observations_on_each_records_own_grid():
     assert all(type(v) in (int, float) for v in s.values())
     with pytest.raises(ValueError, match="at least one record"):
         summary([])
+
+
+def test_collate_never_keeps_a_nan_under_a_zero_mask():
+    values = torch.tensor([[1.0, float("nan")], [float("nan"), 4.0]])
+    mask = torch.tensor([[1.0, 0.0], [0.0, 1.0]])
+    r = IrregularSeries(torch.tensor([0.0, 1.0], dtype=torch.float64), values, mask)
+    t, x, m = collate([r])
+    assert torch.isfinite(x).all()
+    assert x[0].tolist() == [[1.0, 0.0], [0.0, 4.0]]
+
+
+@pytest.mark.parametrize("bad", [2.0, 0.5, -1.0])
+def test_collate_refuses_masks_other_than_0_and_1(bad):
+    # a mask of 2 would double x in the masked losses, and 0.5 halve it
+    r = IrregularSeries(torch.tensor([0.0], dtype=torch.float64), torch.tensor([[3.0]]), torch.tensor([[bad]]),
+                        id="s7")
+    with pytest.raises(ValueError, match=f"mask must hold only 0 and 1; got {bad}.*id 's7'"):
+        collate([r])
+
+
+def test_collate_refuses_a_nan_that_is_marked_observed():
+    r = IrregularSeries(torch.tensor([0.0], dtype=torch.float64), torch.tensor([[float("nan")]]),
+                        torch.tensor([[1.0]]), id=3)
+    with pytest.raises(ValueError, match="observed values must be finite.*id 3"):
+        collate([r])

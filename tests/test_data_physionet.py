@@ -117,3 +117,26 @@ def test_write_example_round_trips_through_the_loader(tmp_path):
     assert len(load_physionet(folder, max_patients=2)) == 2
     assert [r.values.tolist() for r in load_physionet(write_example(tmp_path / "py", 4, seed=1))] == \
         [r.values.tolist() for r in records]
+
+
+@pytest.mark.parametrize("q", [0, -0.1, float("nan"), "0.1", True])
+def test_quantization_must_be_a_positive_number(tmp_path, q):
+    path = _write(tmp_path)
+    with pytest.raises(ValueError, match="quantization must be None .* or a positive number of hours"):
+        read_patient(path, quantization=q)
+    with pytest.raises(ValueError, match="quantization must be"):
+        load_physionet(tmp_path, quantization=q)
+
+
+@pytest.mark.parametrize("n", [-1, 0, 2.5, True])
+def test_max_patients_must_be_positive(tmp_path, n):
+    write_example(tmp_path, n_patients=3)
+    with pytest.raises(ValueError, match=f"max_patients must be None \\(all\\) or a positive int; got {n!r}"):
+        load_physionet(tmp_path, max_patients=n)
+
+
+def test_a_non_utf8_file_names_the_file_and_line(tmp_path):
+    path = _write(tmp_path)
+    path.write_bytes(PATIENT.encode() + "01:00,Temp,37\xb0\n".encode("latin-1"))
+    with pytest.raises(ValueError, match=r"132539.txt, line 14: expected UTF-8 text; got byte 0xb0 at column 14"):
+        read_patient(path)

@@ -103,3 +103,38 @@ def test_gru_ode_bayes_csv(tmp_path):
     _write(path, ["ID,Time,Value_1"])
     with pytest.raises(ValueError, match=r"u.csv, line 1: expected columns .* missing \['Value_2'"):
         read_gru_ode_csv(path)
+
+
+def test_an_unknown_element_is_an_error_listing_the_valid_ones(tmp_path):
+    path = _write(tmp_path / "s.dly", [_line("USH00011084", 2001, 2, "TMAX", {1: 150})])
+    with pytest.raises(ValueError, match=r"unknown element\(s\) \['TMAXX'\]|distinct 4-character"):
+        read_dly(path, elements=["TMAXX"])
+    with pytest.raises(ValueError, match=r"unknown element\(s\) \['TAVG'\].*ELEMENTS \['PRCP'.*hold \['TMAX'\]"):
+        read_dly(path, elements=["TMAX", "TAVG"])
+    with pytest.raises(ValueError, match="distinct 4-character upper-case names"):
+        read_dly(path, elements=["tmax"])
+    with pytest.raises(TypeError, match="sequence of element names"):
+        read_dly(path, elements="TMAX")
+    _write(path, [_line("USH00011084", 2001, 2, "TOBS", {1: 12})])
+    (r,) = read_dly(path, elements=["TOBS"])  # an element the files hold is fine even if not a core one
+    assert r.values[0, 0] == 12
+
+
+def test_a_non_utf8_file_names_the_file_and_line(tmp_path):
+    path = tmp_path / "s.dly"
+    good = _line("USH00011084", 2001, 2, "TMAX", {1: 150})
+    path.write_bytes((good + "\n" + good + "\n").encode() + b"\xff\xfe binary\n")
+    with pytest.raises(ValueError, match=r"s.dly, line 3: expected UTF-8 text; got byte 0xff at column 1"):
+        read_dly(path)
+    csv_path = tmp_path / "u.csv"
+    head = "ID,Time,Value_1,Value_2,Value_3,Value_4,Value_5,Mask_1,Mask_2,Mask_3,Mask_4,Mask_5\n"
+    csv_path.write_bytes(head.encode() + b"7,0.5\xe9,1,2,3,4,5,1,1,1,1,1\n")
+    with pytest.raises(ValueError, match=r"u.csv, line 2: expected UTF-8 text; got byte 0xe9"):
+        read_gru_ode_csv(csv_path)
+
+
+def test_gru_ode_csv_refuses_masks_other_than_0_and_1(tmp_path):
+    head = "ID,Time,Value_1,Value_2,Value_3,Value_4,Value_5,Mask_1,Mask_2,Mask_3,Mask_4,Mask_5"
+    path = _write(tmp_path / "u.csv", [head, "7,0.5,1,2,3,4,5,2,1,0,0,1"])
+    with pytest.raises(ValueError, match=r"u.csv: expected Mask_k values 0 or 1; got \[0.0, 1.0, 2.0\]"):
+        read_gru_ode_csv(path)

@@ -134,7 +134,7 @@ def test_exercise_checks_accept_right_and_reject_wrong_answers(capsys):
     z0, theta, t1 = 1.5, -0.7, 2.0
     zt = z0 * math.exp(theta * t1)
     ch3.check_exponential_gradients(zt * math.exp(theta * t1), t1 * zt**2)
-    with pytest.raises(AssertionError, match=r"expected dL/dθ \(z0=1.5, θ=-0.7, t1=2.0\) ≈ .*; got"):
+    with pytest.raises(AssertionError, match=r"dL/dθ \(z0=1.5, θ=-0.7, t1=2.0\) = .* is too small"):
         ch3.check_exponential_gradients(zt * math.exp(theta * t1), zt**2)
 
     def by_adjoint(f, w, z0, t_a, t_b, loss_a, loss_b, jump=True):

@@ -16,6 +16,7 @@ TINY = {
     "toy_t1": 1.0, "toy_tol": 1e-2, "toy_steps": 15, "toy_batch": 64, "toy_lr": 1e-2, "eval_tol": 1e-3,
     "n_train": 500, "n_test": 200, "n_samples": 100, "grid": 24, "frames": 3, "hutch_dim": 4,
     "hutch_samples": 20000, "trace_dims": [2, 16], "trace_batch": 8, "trace_repeat": 1,
+    "entropy_mc": {"n": 200, "m": 200}, "checkpoint": False,
 }
 
 
@@ -31,6 +32,7 @@ def test_planar_vs_cnf_reports_a_kl_that_is_nonnegative_and_falls(cfg):
     for r in out["rows"]:
         assert r["kl"] > -0.05  # a KL divergence (estimated from 2000 samples) is not negative
         assert np.mean(r["loss"][-5:]) < np.mean(r["loss"][:5])
+    assert min(r["kl"] for r in out["rows"]) < out["base"]["four_modes"]  # beats the plain base N(0, I)
     # the target's density on the grid is normalised
     cell = (2 * ch5.LIM / (TINY["grid"] - 1)) ** 2
     assert out["targets"]["four_modes"].sum() * cell == pytest.approx(1.0, abs=0.02)
@@ -60,12 +62,69 @@ def test_train_toy_learns_and_its_density_is_normalised(cfg):
     assert np.allclose(r["density"][0], base.numpy(), atol=1e-5)
 
 
-def test_run_is_json_serialisable(cfg, monkeypatch):
-    monkeypatch.setattr(ch5, "planar_vs_cnf", lambda c: {"rows": [{"kind": "planar", "size": 1, "kl": 1.0,
-                                                                     "loss": [1.0]}]})
-    metrics = ch5.run(cfg)
+def test_run_is_json_serialisable_and_saves_checksummed_arrays(cfg, monkeypatch, tmp_path):
+    fake = {"rows": [{"target": "ring", "kind": "planar", "size": 1, "kl": 1.0, "loss": [1.0]}],
+            "base": {"ring": 2.0}, "hists": {("ring", "planar", 1): np.ones((3, 3))},
+            "targets": {"ring": np.ones((3, 3))}, "axis": np.arange(3.0)}
+    monkeypatch.setattr(ch5, "planar_vs_cnf", lambda c, progress=False: fake)
+    metrics = ch5.run(cfg, progress=False)
+    arrays = metrics.pop("arrays")
     json.dumps(nb.results.to_jsonable(metrics))
-    assert set(metrics["toys"]["8gaussians"]) == {"test_nll", "mass", "seconds", "ms_per_step", "nfe"}
+    assert set(metrics["toys"]["8gaussians"]) == {"test_nll", "optimum", "gaussian_nll", "mass", "seconds",
+                                                  "ms_per_step", "nfe_first", "nfe_last", "steps"}
+    assert arrays["toy/8gaussians/density"].shape == (TINY["frames"], TINY["grid"], TINY["grid"])
+    path = nb.results.save_results("ch5", metrics, mode="full", device="cpu", wall_time_s=1.0,
+                                   directory=tmp_path, arrays=arrays)
+    record = nb.results.load_results("ch5", directory=tmp_path)
+    assert record["arrays"]["file"] == "ch5.npz" and path.with_suffix(".npz").exists()
+    back = nb.results.load_arrays(record, directory=tmp_path)
+    assert np.array_equal(back["kl/ring/planar1/hist"], np.ones((3, 3)))
+    (tmp_path / "ch5.npz").write_bytes(b"changed")
+    with pytest.raises(ValueError, match="sha256 expected"):
+        nb.results.load_arrays(record, directory=tmp_path)
+
+
+def test_train_toy_has_trivial_baseline_and_optimum(cfg):
+    r = ch5.train_toy("8gaussians", cfg)
+    # one Gaussian fitted to eight modes: far worse than the mixture's own entropy
+    assert r["gaussian_nll"] > r["optimum"] + 0.5
+
+
+def test_fit_flow_resumes_a_killed_run_where_it_stopped(tmp_path):
+    from nodebook import flows as F
+
+    def make():
+        with nb.config.seeded(0):
+            return F.PlanarFlow(2, 2).double()
+
+    def loss_of(model):
+        return lambda step: F.kl_loss(model, "four_modes", 32)
+
+    whole = make()
+    h_whole = F.fit_flow(whole, loss_of(whole), steps=12, lr=1e-2, lr_final=1e-3, seed=5)
+    ckpt = tmp_path / "flow.pt"
+    first = make()
+    calls = {"n": 0}
+
+    def dies_at_step_8(step, model=first):
+        calls["n"] += 1
+        if step == 8:
+            raise KeyboardInterrupt
+        return F.kl_loss(model, "four_modes", 32)
+
+    with pytest.raises(KeyboardInterrupt):
+        F.fit_flow(first, dies_at_step_8, steps=12, lr=1e-2, lr_final=1e-3, seed=5, checkpoint=ckpt,
+                   checkpoint_every=100)
+    resumed = make()  # a fresh process: new model, state from the file
+    h = F.fit_flow(resumed, loss_of(resumed), steps=12, lr=1e-2, lr_final=1e-3, seed=5, checkpoint=ckpt)
+    assert len(h["loss"]) == 12 and h["loss"] == pytest.approx(h_whole["loss"], rel=1e-12)
+    for a, b in zip(resumed.parameters(), whole.parameters(), strict=True):
+        assert torch.allclose(a, b, rtol=0, atol=1e-12)
+    again = make()  # a complete run returns at once, without calling the loss
+    F.fit_flow(again, lambda step: 1 / 0, steps=12, lr=1e-2, lr_final=1e-3, seed=5, checkpoint=ckpt)
+    assert torch.allclose(next(again.parameters()), next(whole.parameters()))
+    with pytest.raises(ValueError, match="seed=5"):
+        F.fit_flow(make(), loss_of(make()), steps=12, lr=1e-2, lr_final=1e-3, seed=6, checkpoint=ckpt)
 
 
 def test_check_planar_logdet_accepts_the_lemma_and_rejects_a_wrong_answer():
@@ -87,3 +146,23 @@ def test_adjoint_gradient_matches_backprop_and_nfe_grows_as_tolerance_tightens(c
     assert rows[1]["nfe"] > rows[0]["nfe"]
     assert rows[1]["nll"] == pytest.approx(rows[0]["nll"], abs=0.05)
     assert r["model"].solver["rtol"] == TINY["toy_tol"]  # the model's own solver is restored
+
+
+def test_report_tables_carry_baselines_and_a_missing_run_is_one_line(tmp_path):
+    metrics = {
+        "planar_vs_cnf": [{"target": "ring", "kind": k, "size": s, "kl": 0.1 * s} for k in ("planar", "cnf")
+                          for s in (1, 8)],
+        "kl_base": {"ring": 4.5},
+        "toys": {"checkerboard": {"test_nll": 3.5, "optimum": 3.466, "gaussian_nll": 4.2, "seconds": 10.0, "mass": 0.98,
+                                  "nfe_first": 14, "nfe_last": 30, "steps": 100},
+                 "pinwheel": {"test_nll": 2.5, "optimum": None, "gaussian_nll": 3.2, "seconds": 9.0}},
+    }
+    kl = ch5.report.kl_table(metrics)
+    assert "| ring | 4.50 | 0.10 | 0.80 | 0.10 | 0.80 |" in kl and "base N(0, I)" in kl and "*paper*" in kl
+    toys = ch5.report.toy_table(metrics)
+    assert "| checkerboard | 3.500 | 3.466 | 0.034 | 4.200 | 0.980 | 14 → 30 | 100 | 10 |" in toys
+    assert "– (no closed form)" in toys
+    protocol = ch5.report.protocol_table(nb.config.BUDGETS["ch5"]["full"])
+    assert "10 000 iterations, batch 100" in protocol and "rtol = atol = 1e-3" in protocol
+    assert ch5.report.reference(tmp_path) == (None, None)
+    assert ch5.report.MISSING.count("\n") == 0

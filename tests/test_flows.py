@@ -29,11 +29,70 @@ def test_eight_gaussians_lie_near_their_centres():
     assert ((r - 4 / 1.414).abs() < 4 * 0.5 / 1.414).float().mean() > 0.99
 
 
-def test_circles_have_two_radii():
+def test_circles_have_two_radii_and_noise_scaled_with_them():
     r = F.sample_toy("circles", 4000).double().norm(dim=1)
     inner, outer = r[r < 2.25], r[r >= 2.25]
     assert inner.mean() == pytest.approx(1.5, abs=0.05) and outer.mean() == pytest.approx(3.0, abs=0.05)
-    assert len(inner) == pytest.approx(2000, rel=0.1)
+    assert len(inner) == 2000  # FFJORD (scikit-learn's make_circles): exactly half on each circle
+    # FFJORD adds noise 0.08 *before* scaling by 3: a radial spread of 0.24 (0.08 if added after)
+    assert outer.std() == pytest.approx(0.24, rel=0.1)
+
+
+def test_rings_have_ffjords_four_radii():
+    r = F.sample_toy("rings", 8000).double().norm(dim=1)
+    for radius in (0.75, 1.5, 2.25, 3.0):  # 3 x (0.25, 0.5, 0.75, 1), noise 0.08 after scaling
+        ring = r[(r - radius).abs() < 0.3]
+        assert len(ring) == pytest.approx(2000, abs=20)
+        assert ring.mean() == pytest.approx(radius, abs=0.02) and ring.std() == pytest.approx(0.08, rel=0.15)
+
+
+def test_pinwheel_arms_turn_clockwise_outwards_as_in_ffjord():
+    # FFJORD turns each point (f0, f1) by -(arm angle + 0.25 exp(f0)), |x| ~ 2 f0: adding the turn back
+    # lines the points up on five directions; the mirror image (turning by +angle) does not.
+    x = F.sample_toy("pinwheel", 5000).double()
+    psi, r = torch.atan2(x[:, 1], x[:, 0]), x.norm(dim=1)
+
+    def alignment(sign):
+        return float(torch.exp(5j * (psi + sign * 0.25 * torch.exp(r / 2))).mean().abs())
+    assert alignment(+1) > 0.8 and alignment(-1) < 0.5
+
+
+# First two points of FFJORD's lib/toy_data.py inf_train_gen(name, np.random.RandomState(3), 10) after
+# np.random.seed(3), printed by running that file (rtqichen/ffjord, scikit-learn 1.9.1).
+FFJORD_SEED3 = {
+    "8gaussians": [[3.461325, 0.154353], [0.065109, -3.184567]],
+    "pinwheel": [[-1.164236, -0.379509], [-0.628896, -1.723802]],
+    "checkerboard": [[0.406383, -3.940248], [1.665183, 0.913666]],
+    "2spirals": [[-1.651255, 1.534021], [0.061832, 2.751769]],
+    "moons": [[-1.092008, 0.788416], [-2.584485, -0.320262]],
+    "circles": [[1.38959, -0.013901], [1.425669, -2.997485]],
+    "rings": [[-1.536803, -0.004634], [1.666206, -0.048105]],
+    "swissroll": [[-1.561538, -0.687673], [0.647593, -2.131859]],
+}
+
+
+@pytest.mark.parametrize("name", F.TOY_DENSITIES)
+def test_toy_samplers_give_ffjords_points_for_the_same_numpy_seed(name):
+    x = F.sample_toy(name, 10, seed=3, dtype=torch.float64)[:2]
+    assert torch.allclose(x, torch.tensor(FFJORD_SEED3[name], dtype=torch.float64), atol=2e-6)
+
+
+def test_pinwheel_and_spirals_return_exactly_n_points():
+    # FFJORD returns 5 floor(n/5) and 2 floor(n/2) points; here the next size up is drawn and cut to n
+    assert F.sample_toy("pinwheel", 1001).shape == (1001, 2)
+    assert F.sample_toy("2spirals", 1001).shape == (1001, 2)
+
+
+def test_toy_entropy_is_exact_for_checkerboard_and_close_for_eight_gaussians():
+    assert F.toy_entropy("checkerboard") == pytest.approx(math.log(32))
+    assert F.toy_entropy("pinwheel") is None
+    # modes six standard deviations apart: log 8 plus a 2-D Gaussian's entropy, sd = 0.5 / 1.414
+    closed = math.log(8) + 1 + math.log(2 * math.pi) + 2 * math.log(0.5 / 1.414)
+    assert F.toy_entropy("8gaussians", n=2000, m=800) == pytest.approx(closed, abs=0.05)
+    # thin rings (radius R, radial noise s): log(2 pi R) + log(2 pi e s^2) / 2 each; two equal rings add log 2
+    noise = math.log(2 * math.pi * math.e * 0.24**2) / 2
+    rings = math.log(2) + sum(math.log(2 * math.pi * r) for r in (3, 1.5)) / 2 + noise
+    assert F.toy_entropy("circles", n=2000, m=2000) == pytest.approx(rings, abs=0.05)
 
 
 def test_four_modes_normaliser_matches_closed_form():

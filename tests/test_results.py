@@ -50,3 +50,20 @@ def test_metrics_must_be_a_dict(tmp_path):
 def test_provenance_of_a_benchmark_record_without_mode_or_wall_time():
     line = results.provenance({"device_name": "NVIDIA H100", "date": "2026-11-23T10:00:00Z", "torch": "2.11"})
     assert line == "on NVIDIA H100, 2026-11-23, torch 2.11, commit ?"
+
+
+@pytest.mark.parametrize("chapter, variant", [("../x", None), ("ch1/../../x", None), ("/tmp/x", None),
+                                              ("ch1", "../../x"), ("", None), (".hidden", None)])
+def test_results_never_land_outside_the_results_folder(tmp_path, chapter, variant):
+    inner = tmp_path / "results"
+    with pytest.raises(ValueError, match="must be a plain name of letters, digits"):
+        results.save_results(chapter, {}, mode="full", device="cpu", wall_time_s=1, directory=inner, variant=variant)
+    assert not inner.exists() or list(inner.iterdir()) == []
+    assert sorted(p.name for p in tmp_path.iterdir()) in ([], ["results"])
+
+
+@pytest.mark.parametrize("content, kind", [("[1, 2]", "list"), ('"text"', "str"), ("3", "int"), ("null", "NoneType")])
+def test_a_results_file_that_is_not_an_object_names_the_file(tmp_path, content, kind):
+    (tmp_path / "ch1.json").write_text(content)
+    with pytest.raises(ValueError, match=rf"ch1\.json is not a nodebook results file: expected a JSON object.*{kind}"):
+        results.load_results("ch1", directory=tmp_path)

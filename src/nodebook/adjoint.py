@@ -13,6 +13,23 @@ the number of steps. At every output time ``t_i`` the loss's own dependence on `
 ``a`` (the adjoint "jumps"), and ``z`` is reset to the forward value so the reverse-time reconstruction
 cannot drift across intervals. The price: a second solve, and gradients as accurate as that solve (not
 equal to backprop through the solver to round-off, since reverse time is a different discretisation).
+
+Gradients with respect to the times (Chen et al. 2018, appendix B): moving an output time ``t_i`` only
+moves where the trajectory is read, so ``dL/dt_i = ∂L/∂z(t_i) · f(t_i, z(t_i))`` for ``i ≥ 1``. Moving
+``t_0`` moves the whole trajectory; its gradient is one more adjoint state ``a_t``, integrated with the
+others: ``a_t(t_N) = -∂L/∂z(t_N) · f(t_N, z(t_N))``, ``da_t/dt = -aᵀ ∂f/∂t``, minus the same jump at each
+output time on the way back, and ``dL/dt_0 = a_t(t_0)`` (which equals ``-a(t_0) · f(t_0, z_0)``).
+
+The backward solve's error control (``adjoint_options={"norm": ...}``, adaptive methods) measures the
+scaled local error of ``s = [z, a, g, (a_t)]`` in one of three ways (:data:`NORMS`):
+
+* ``"mixed"`` (default, as torchdiffeq): the largest of the RMS over ``z``, over ``a``, over each
+  parameter's block of ``g`` (and over ``a_t``). A small tensor's gradient (a bias) is controlled on its
+  own, not averaged away among the other entries.
+* ``"rms"``: one RMS over all entries; fewer steps, less control when most entries are gradients.
+* ``"seminorm"`` (Kidger, Chen & Lyons, 2021): the largest of the RMS over ``z`` and over ``a``; ``g`` (and
+  ``a_t``) left out. They are plain integrals of what ``z`` and ``a`` determine and feed nothing back, so
+  controlling ``z`` and ``a`` is enough, and the solver stops taking steps for their sake.
 """
 
 from __future__ import annotations
@@ -22,7 +39,8 @@ from dataclasses import dataclass, field
 import torch
 from torch.autograd.function import once_differentiable
 
-from .solvers import SOLVERS, SolverStats, _check, solve
+from ._adjoint_settings import NORMS, accumulate, backward_norm, backward_settings, find_params
+from .solvers import SOLVERS, SolverStats, _tuple, solve
 
 
 @dataclass
@@ -51,29 +69,31 @@ def odeint_adjoint(func, y0: torch.Tensor, t: torch.Tensor, *, method: str | Non
 
     Args:
         func: ``func(t, y) -> dy/dt``; an ``nn.Module`` unless ``adjoint_params`` is given.
-        y0: ``(*state_shape)`` initial state, e.g. ``(batch, dim)``; float32 or float64, any device.
-        t: ``(n,)`` output times, strictly monotonic. Times are not differentiated: ``t`` must not
-            require grad.
+        y0: ``(*state_shape)`` initial state, e.g. ``(batch, dim)``; float32 or float64, any device. Or
+            a tuple of such tensors, as in torchdiffeq (``func`` then gets and returns tuples).
+        t: ``(n,)`` output times, strictly monotonic; differentiated when it requires grad.
         method, rtol, atol, options: the forward solve, as in :func:`nodebook.solve`.
         adjoint_method, adjoint_rtol, adjoint_atol, adjoint_options: the backward solve; default to the
             forward ones (``adjoint_options`` must be given when ``options`` is and the methods differ).
+            ``adjoint_options["norm"]``: ``"mixed"`` (default), ``"rms"`` or ``"seminorm"`` (see the module).
         adjoint_params: the tensors ``func`` uses to differentiate; default ``tuple(func.parameters())``.
             Those that do not require grad are left out.
         stats: an :class:`AdjointStats` to fill in: at the forward solve, then at ``backward()``.
 
     Returns:
-        ``(n, *y0.shape)`` solution at the times ``t``.
+        ``(n, *y0.shape)`` solution at the times ``t`` (a tuple of them for a tuple ``y0``).
 
     Raises:
         TypeError, ValueError: bad input (also everything :func:`nodebook.solve` checks).
     """
-    params = _find_params(func, adjoint_params)
-    if isinstance(t, torch.Tensor) and t.requires_grad:
-        raise ValueError("odeint_adjoint does not compute gradients with respect to the times t; got t with "
-                         "requires_grad=True (pass t.detach())")
+    params = find_params(func, adjoint_params)
+    packed = _tuple.Packed(y0) if isinstance(y0, tuple) else None
+    if packed is not None:
+        func, y0 = packed.wrap(func), packed.flat
     settings = {"method": method, "rtol": rtol, "atol": atol, "options": options}
-    adjoint_settings = _backward_settings(settings, adjoint_method, adjoint_rtol, adjoint_atol, adjoint_options)
-    return _OdeintAdjoint.apply(func, y0, t, settings, adjoint_settings, stats, *params)
+    adjoint_settings = backward_settings(settings, adjoint_method, adjoint_rtol, adjoint_atol, adjoint_options)
+    ys = _OdeintAdjoint.apply(func, y0, t, settings, adjoint_settings, stats, *params)
+    return ys if packed is None else packed.split(ys)
 
 
 class _OdeintAdjoint(torch.autograd.Function):
@@ -91,90 +111,49 @@ class _OdeintAdjoint(torch.autograd.Function):
     @once_differentiable
     def backward(ctx, grad_ys):
         t, ys, *params = ctx.saved_tensors
+        with_t = ctx.needs_input_grad[2]
         shape, n = ys.shape[1:], ys[0].numel()
         sizes = [p.numel() for p in params]
+        settings = dict(ctx.adjoint_settings)
+        norm = backward_norm(settings.pop("norm"), n, sizes + [1] * with_t)
+        if "norm" in SOLVERS[settings["method"]].option_names:
+            settings["options"] = {**(settings["options"] or {}), "norm": norm}
 
-        def augmented(t_, s):  # s = [z, a, g] flattened: the solvers integrate one tensor
+        def augmented(t_, s):  # s = [z, a, g, (a_t)] flattened: the solvers integrate one tensor
             z, a = s[:n].view(shape), s[n:2 * n].view(shape)
             with torch.enable_grad():
                 z = z.detach().requires_grad_(True)
+                t_ = t_.detach().requires_grad_(True) if with_t else t_
                 f = ctx.func(t_, z)
-                inputs = (z, *params)
+                inputs = (z, *params, t_) if with_t else (z, *params)
                 vjps = (torch.autograd.grad(f, inputs, -a, allow_unused=True) if f.requires_grad
                         else (None,) * len(inputs))
-            # allow_unused: f need not depend on z or on every parameter; such vector–Jacobian products are 0.
+            # allow_unused: f need not depend on z, t or every parameter; such vector–Jacobian products are 0.
             flat = [torch.zeros(x.numel(), dtype=s.dtype, device=s.device) if v is None else v.reshape(-1)
                     for x, v in zip(inputs, vjps, strict=True)]
             return torch.cat([f.detach().reshape(-1), *flat])
 
-        s = torch.cat([ys[-1].reshape(-1), grad_ys[-1].reshape(-1), ys.new_zeros(sum(sizes))])
+        s = torch.cat([ys[-1].reshape(-1), grad_ys[-1].reshape(-1), ys.new_zeros(sum(sizes) + with_t)])
+        grad_t = ys.new_zeros(len(t)) if with_t else None
         used, drift = SolverStats(), 0.0
         for i in range(len(t) - 1, 0, -1):
-            sol = solve(augmented, s, t[i - 1:i + 1].flip(0), **ctx.adjoint_settings)
+            if with_t:  # output time t_i only moves where z is read: dL/dt_i = ∂L/∂z(t_i) · f(t_i, z(t_i))
+                grad_t[i] = ctx.func(t[i].to(ys.dtype), ys[i]).reshape(-1) @ grad_ys[i].reshape(-1)
+                s[-1] -= grad_t[i]
+            sol = solve(augmented, s, t[i - 1:i + 1].flip(0), **settings)
             end = sol.ys[-1]
             drift = max(drift, float((end[:n] - ys[i - 1].reshape(-1)).abs().max()))
             # Restart from the forward z(t_{i-1}); add the loss's direct dependence on it (the jump).
             s = torch.cat([ys[i - 1].reshape(-1), end[n:2 * n] + grad_ys[i - 1].reshape(-1), end[2 * n:]])
-            _accumulate(used, sol.stats)
+            accumulate(used, sol.stats)
         if ctx.stats is not None:
             ctx.stats.backward, ctx.stats.reconstruction_error = used, drift
         grad_y0 = s[n:2 * n].view(shape)
-        grad_params = [g.view_as(p) for g, p in zip(s[2 * n:].split(sizes), params, strict=True)]
-        return None, grad_y0, None, None, None, None, *grad_params
+        grad_params = [g.view_as(p) for g, p in zip(s[2 * n:2 * n + sum(sizes)].split(sizes), params, strict=True)]
+        if with_t:
+            grad_t[0] = s[-1]
+            grad_t = grad_t.to(t.dtype)
+        return None, grad_y0, grad_t, None, None, None, *grad_params
 
 
-def _find_params(func, adjoint_params) -> tuple[torch.Tensor, ...]:
-    """The tensors to differentiate: ``adjoint_params`` or ``func.parameters()``, those requiring grad."""
-    if adjoint_params is None:
-        if not isinstance(func, torch.nn.Module):
-            raise TypeError(
-                "func must be a torch.nn.Module so odeint_adjoint can find the parameters to differentiate, "
-                f"or pass them as adjoint_params=(...) (adjoint_params=() if there are none); "
-                f"got {type(func).__name__}")
-        adjoint_params = func.parameters()
-    if isinstance(adjoint_params, torch.Tensor):
-        raise TypeError("adjoint_params must be an iterable of tensors such as (w, b) or model.parameters(); "
-                        f"got a single tensor of shape {tuple(adjoint_params.shape)} (wrap it: (w,))")
-    params = tuple(adjoint_params)
-    for i, p in enumerate(params):
-        if not isinstance(p, torch.Tensor):
-            raise TypeError(f"adjoint_params must hold only tensors; got {type(p).__name__} at position {i}")
-    return tuple(p for p in params if p.requires_grad)
-
-
-def _backward_settings(forward: dict, method, rtol, atol, options) -> dict:
-    """Settings of the backward solve (defaults: the forward ones), checked now rather than at backward()."""
-    fwd_method = forward["method"] or "dopri5"
-    method = fwd_method if method is None else method
-    for name, m in (("method", fwd_method), ("adjoint_method", method)):
-        if m not in SOLVERS:
-            raise ValueError(f"unknown {name} {m!r}; known methods: {', '.join(sorted(SOLVERS))}")
-    if options is None:
-        if forward["options"] is not None and method != fwd_method:
-            raise ValueError(
-                f"options were given for method={fwd_method!r} but adjoint_method={method!r} differs, so "
-                "they cannot be reused: pass adjoint_options as well (e.g. adjoint_options={})")
-        options = forward["options"]
-    _check.check_options(options, method, SOLVERS[method].option_names)
-    if not SOLVERS[method].adaptive:
-        if rtol is not None or atol is not None:
-            raise ValueError(f"adjoint_rtol/adjoint_atol control adaptive methods only; adjoint_method="
-                             f"{method!r} is fixed-step: set adjoint_options={{'step_size': h}} instead")
-        return {"method": method, "rtol": None, "atol": None, "options": options}
-    rtol = forward["rtol"] if rtol is None else rtol
-    atol = forward["atol"] if atol is None else atol
-    for name, value, zero_ok in (("adjoint_rtol", rtol, False), ("adjoint_atol", atol, True)):
-        if value is not None:
-            _check.check_tolerance(name, value, allow_zero=zero_ok)
-    return {"method": method, "rtol": rtol, "atol": atol, "options": options}
-
-
-def _accumulate(total: SolverStats, part: SolverStats) -> None:
-    total.nfe += part.nfe
-    total.n_accepted += part.n_accepted
-    total.n_rejected += part.n_rejected
-    total.accepted += part.accepted
-    total.rejected += part.rejected
-
-
-__all__ = ["AdjointStats", "odeint_adjoint"]
+__all__ = ["NORMS", "AdjointStats", "odeint_adjoint"]

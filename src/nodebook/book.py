@@ -51,18 +51,11 @@ def student_version(source: str) -> str:
 
 
 def write_notebooks(out_dir: str | Path) -> list[Path]:
-    """Write each chapter as a notebook, plus a student copy without solutions, under ``out_dir``.
-
-    ``out_dir/<chapter>.ipynb`` and ``out_dir/student/<chapter>.ipynb``; outputs are never included.
+    """Each chapter as an instructor notebook ``out_dir/<chapter>.ipynb`` and a student copy
+    ``out_dir/student/<chapter>.ipynb`` (no solutions), in Markdown Jupyter renders; see
+    :func:`nodebook.booktools.write_notebooks`. Outputs are never included.
     """
-    import jupytext
+    from .booktools import write_notebooks as _write
 
-    out = Path(out_dir)
-    (out / "student").mkdir(parents=True, exist_ok=True)
-    written = []
-    for source in sorted((repo_root() / "chapters").glob("*.md")):
-        stem, text = source.stem, source.read_text()
-        for target, src in ((out / f"{stem}.ipynb", text), (out / "student" / f"{stem}.ipynb", student_version(text))):
-            jupytext.write(jupytext.reads(src, fmt="md:myst"), target, fmt="ipynb")
-            written.append(target)
-    return written
+    written = _write(out_dir)
+    return written.instructor + written.student

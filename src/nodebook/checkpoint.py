@@ -5,10 +5,15 @@ renames it over ``path`` (``os.replace`` is atomic), so an interrupted save leav
 whole. Next to it goes ``<path>.sha256`` in ``sha256sum`` format (``sha256sum -c run.pt.sha256`` checks it
 by hand).
 
+``save_checkpoint`` turns NumPy values and paths into plain ones and test-loads the bytes the way
+``load_checkpoint`` will, so what it writes always loads back.
+
 ``load_checkpoint`` refuses a file whose checksum does not match, that has no checksum, or that torch
 cannot read. Such a file is never trained over: it is moved aside to ``<path>.corrupt`` (``.corrupt.1``,
-... if that exists), its sidecar with it, and :class:`CheckpointError` says so. A re-run then starts from
-scratch while the bad file stays available for inspection.
+... if that name or its checksum file exists: nothing is ever overwritten), its sidecar with it, and
+:class:`CheckpointError` says so. A re-run then starts from scratch while the bad file stays available for
+inspection. A file whose checksum matches is never called corrupt: if a safe load refuses what it holds,
+:class:`CheckpointError` says so and the file stays where it is.
 """
 
 from __future__ import annotations
@@ -16,11 +21,15 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import pickle
 import tempfile
+import zipfile
 from pathlib import Path
 from typing import Any
 
 import torch
+
+from ._safe_state import first_unsafe, plain, unsupported
 
 
 class CheckpointError(RuntimeError):
@@ -57,11 +66,29 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
 def save_checkpoint(path: str | os.PathLike, state: dict[str, Any]) -> Path:
     """Save ``state`` (tensors, state dicts, plain Python values) to ``path`` with a sha256 sidecar.
 
+    NumPy scalars and arrays become Python numbers and tensors, paths become strings, so that
+    :func:`load_checkpoint` (a safe ``weights_only`` load) always reads back what was saved; the bytes are
+    test-loaded that way before anything is written.
+
     Returns:
         ``path`` as a :class:`~pathlib.Path`.
+
+    Raises:
+        TypeError: ``state`` is not a dict, or holds a value a safe load cannot read (names the entry, e.g.
+            ``state['run']['sampler']``); nothing is written then.
     """
+    if not isinstance(state, dict):
+        raise TypeError(f"state must be a dict; got {type(state).__name__}")
+    state = plain(state)
     buffer = io.BytesIO()
-    torch.save(state, buffer)
+    try:
+        torch.save(state, buffer)
+        torch.load(io.BytesIO(buffer.getvalue()), weights_only=True)
+    except (pickle.PickleError, AttributeError, TypeError) as err:  # cannot pickle, or cannot load safely
+        where, value = first_unsafe(state, "state") or ("state", state)
+        raise TypeError(f"cannot checkpoint {where}: a {type(value).__module__}.{type(value).__qualname__} would "
+                        "not load back safely (weights_only); expected tensors, numbers, strings, None, and "
+                        f"lists, tuples or dicts of them ({unsupported(err)})") from None
     data = buffer.getvalue()
     path = atomic_write_bytes(path, data)
     # The checkpoint is renamed first, then its checksum: the two renames are microseconds apart, and a
@@ -70,16 +97,38 @@ def save_checkpoint(path: str | os.PathLike, state: dict[str, Any]) -> Path:
     return path
 
 
-def _move_aside(path: Path) -> Path:
-    target = path.with_name(path.name + ".corrupt")
-    k = 0
-    while target.exists():
+def _free_name(path: Path) -> Path:
+    """``<path>.corrupt``, else ``.corrupt.1``, ...: the first name where neither file nor checksum exists."""
+    k, target = 0, path.with_name(path.name + ".corrupt")
+    while target.exists() or sidecar(target).exists():
         k += 1
         target = path.with_name(f"{path.name}.corrupt.{k}")
-    os.replace(path, target)
-    if sidecar(path).exists():
-        os.replace(sidecar(path), sidecar(target))
     return target
+
+
+def _move_no_clobber(src: Path, dst: Path) -> None:
+    """Rename ``src`` to ``dst``, failing rather than replacing an existing ``dst`` (a hard link, then unlink)."""
+    try:
+        os.link(src, dst)
+    except OSError:  # a file system without hard links: check, then rename (a tiny race, but no clobber here)
+        if dst.exists():
+            raise FileExistsError(dst) from None
+        os.replace(src, dst)
+        return
+    os.unlink(src)
+
+
+def _move_aside(path: Path) -> Path:
+    for _ in range(100):  # another process may take the free name between the check and the move
+        target = _free_name(path)
+        try:
+            _move_no_clobber(path, target)
+        except FileExistsError:
+            continue
+        if sidecar(path).exists():
+            _move_no_clobber(sidecar(path), sidecar(target))
+        return target
+    raise OSError(f"could not find a free name to move {path} aside")
 
 
 def _refuse(path: Path, problem: str) -> CheckpointError:
@@ -118,11 +167,27 @@ def load_checkpoint(path: str | os.PathLike, *, map_location: torch.device | str
     try:
         state = torch.load(io.BytesIO(data), map_location=map_location, weights_only=True)
     except Exception as err:  # any unpickling failure means the same thing here
+        if _is_torch_archive(data):
+            # The bytes are exactly what was written and form a whole torch file: not corrupt, only holding
+            # something a safe load refuses (e.g. written by an older nodebook). Never move a good file aside.
+            raise CheckpointError(
+                f"checkpoint {path} is intact (its checksum matches) but a safe load refuses it: "
+                f"{unsupported(err)}. It was left in place; it may have been written by an older nodebook. "
+                "Move or delete it to train from scratch", path=path, moved_to=None) from err
         # torch's own message can be long and suggest weights_only=False, which is not the fix here
         raise _refuse(path, f"torch.load could not read it ({type(err).__name__})") from err
     if not isinstance(state, dict):
-        raise _refuse(path, f"expected a dict of saved state; got {type(state).__name__}")
+        raise CheckpointError(f"checkpoint {path} holds a {type(state).__name__}, expected a dict of saved state; "
+                              "it was left in place", path=path, moved_to=None)
     return state
+
+
+def _is_torch_archive(data: bytes) -> bool:
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            return any(name.endswith("/data.pkl") for name in archive.namelist())
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return False
 
 
 def save_run(path: str | os.PathLike, *, run: dict[str, Any], model: torch.nn.Module,
@@ -148,6 +213,12 @@ def load_run(path: str | os.PathLike, *, run: dict[str, Any], model: torch.nn.Mo
             optimizer or scheduler; the file is left as it is.
     """
     state = load_checkpoint(path, map_location=map_location)
+    needed = [*run, "model", "optimizer", "history", *(["scheduler"] if scheduler is not None else [])]
+    missing = [k for k in needed if k not in state]
+    if missing:
+        raise ValueError(f"checkpoint {path} has no {', '.join(repr(k) for k in missing)} entr"
+                         f"{'y' if len(missing) == 1 else 'ies'}; expected {needed}, got {sorted(state)}. It was "
+                         "probably written by an older nodebook: move it away to train from scratch")
     for key, value in run.items():
         if state.get(key) != value:
             raise ValueError(f"checkpoint {path} was written by a run with {key}={state.get(key)!r}; got "

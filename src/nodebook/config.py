@@ -11,6 +11,7 @@ nothing else in the book reads environment variables. The two switches are
 
 from __future__ import annotations
 
+import copy
 import os
 import random
 import time
@@ -99,23 +100,35 @@ BUDGETS: dict[str, dict[str, dict[str, Any]]] = {
 
     # Chapter 5: continuous normalizing flows.
     "ch5": {
-        # Quick: one KL target, two toy densities, small models, loose tolerances (CPU). Full: the GPU run,
-        # every target and toy density, FFJORD's toy model (3 x 64, concat-squash, tanh).
+        # Quick: one KL target, two toy densities, small models, loose tolerances (CPU). Full: the reference
+        # run, sized for the busy 2-core CPU (one thread; probes measured ~30 ms of CPU per KL step at M = 32,
+        # 50-110 ms per toy step at NFE 14-26): all three KL targets at K, M in {1, 8, 32}; FFJORD's toy model
+        # (3 x 64 concat-squash, tanh, T = 0.5) on the six densities, trained at dopri5 1e-3, batch 256,
+        # cosine lr 1e-2 -> 1e-3, more steps for the harder densities, evaluated at 1e-5; checkpointed and
+        # resumable. Measured: 973 s with checkerboard at 1500 steps (NLL 0.13 above log 32, the others
+        # within 0.05 of their optima), so checkerboard gets 5000 (its loss was still falling): 1479 s,
+        # checkerboard 0.064 nats above log 32 (results/ch5.json, 2026-11-30, one thread). FFJORD's
+        # sizes are `--set toy_tol=1e-5 --set toy_steps=10000 --set toy_batch=100 --set toy_lr=1e-3
+        # --set toy_lr_final=null` (hours on this CPU; written to ch5.custom.json).
         "quick": {"time_s": 90, "targets": ["ring"], "planar_k": [1, 8, 32], "cnf_m": [1, 8, 32],
                   "cnf_hidden": 32, "kl_rk4_steps": 4, "kl_steps": 60, "kl_batch": 128, "kl_lr": 1e-2,
                   "kl_eval": 20000, "toys": ["8gaussians", "moons"], "toy_hidden": [64, 64], "toy_t1": 1.0,
                   "toy_tol": 1e-3, "toy_steps": 80, "toy_batch": 256, "toy_lr": 2e-2, "eval_tol": 1e-4,
                   "n_train": 10000, "n_test": 2000, "n_samples": 2000, "grid": 48, "frames": 5,
                   "hutch_dim": 8, "hutch_samples": 20000, "trace_dims": [2, 4, 8, 16, 32, 64],
-                  "trace_batch": 64, "trace_repeat": 3},
-        "full": {"time_s": 600, "targets": ["ring", "wave", "four_modes"], "planar_k": [1, 8, 32],
-                 "cnf_m": [1, 8, 32], "cnf_hidden": 32, "kl_rk4_steps": 8, "kl_steps": 500, "kl_batch": 512,
-                 "kl_lr": 1e-2, "kl_eval": 100000,
+                  "trace_batch": 64, "trace_repeat": 3, "entropy_mc": {"n": 1000, "m": 2000}, "checkpoint": False},
+        "full": {"time_s": 2400, "targets": ["ring", "wave", "four_modes"], "planar_k": [1, 8, 32],
+                 "cnf_m": [1, 8, 32], "cnf_hidden": 32, "kl_rk4_steps": 8, "kl_steps": 300, "kl_batch": 256,
+                 "kl_lr": 1e-2, "kl_eval": 50000,
                  "toys": ["8gaussians", "pinwheel", "checkerboard", "2spirals", "moons", "circles"],
-                 "toy_hidden": [64, 64, 64], "toy_t1": 0.5, "toy_tol": 1e-4, "toy_steps": 1500, "toy_batch": 512,
-                 "toy_lr": 1e-2, "toy_lr_final": 1e-3, "eval_tol": 1e-5, "n_train": 100000, "n_test": 20000,
-                 "n_samples": 5000, "grid": 80, "frames": 9, "hutch_dim": 8, "hutch_samples": 200000,
-                 "trace_dims": [2, 4, 8, 16, 32, 64, 128], "trace_batch": 512, "trace_repeat": 5},
+                 "toy_hidden": [64, 64, 64], "toy_t1": 0.5, "toy_tol": 1e-3,
+                 "toy_steps": {"8gaussians": 800, "pinwheel": 800, "checkerboard": 5000, "2spirals": 1200,
+                               "moons": 800, "circles": 800},
+                 "toy_batch": 256, "toy_lr": 1e-2, "toy_lr_final": 1e-3, "eval_tol": 1e-5, "n_train": 100000,
+                 "n_test": 10000, "n_samples": 5000, "grid": 64, "frames": 6, "hutch_dim": 8,
+                 "hutch_samples": 200000, "trace_dims": [2, 4, 8, 16, 32, 64, 128], "trace_batch": 256,
+                 "trace_repeat": 3, "entropy_mc": {"n": 4000, "m": 20000}, "checkpoint": True,
+                 "checkpoint_every": 100},
     },
 
     # Chapter 6: latent ODEs.
@@ -162,6 +175,37 @@ BUDGETS: dict[str, dict[str, dict[str, Any]]] = {
         },
     },
 
+    # Chapter 7: making neural ODEs work in practice. Quick: small sizes, one repeat. Full: the reference
+    # run on the 2-core CPU (sized to take under 30 minutes there, under load): more stiffness levels,
+    # batches and widths, the issue-16 sized norm comparison, three penalties trained for 600 steps.
+    "ch7": {
+        "quick": {
+            "time_s": 90,
+            "stiff": {"mus": [1, 10, 100, 1000], "t1": 1.0, "tol": 1e-4, "max_steps": 20000, "repeat": 1},
+            "reg": {"toy": "8gaussians", "hidden": [16, 16], "t1": 1.0, "tol": 1e-4, "eval_tol": 1e-5,
+                    "lams": [0.0, 0.5], "steps": 15, "batch": 64, "lr": 1e-2, "n_train": 5000, "n_test": 500,
+                    "eval_every": 5, "eval_points": 200},
+            "adjoint": {"dim": 16, "width": 64, "batch": 32, "tol": 1e-5, "gain": 1.0, "t1": 10.0, "repeat": 1},
+            "devices": {"widths": [16, 64], "batches": [1, 16, 256, 4096], "repeat": 10, "compile": False,
+                        "compile_width": 64, "compile_batches": [1, 256]},
+            "precision": {"tols": [1e-3, 1e-4, 1e-5, 1e-6, 1e-7, 1e-8, 1e-9, 1e-10], "t1": 10.0},
+        },
+        "full": {
+            "time_s": 1800,
+            "stiff": {"mus": [1, 10, 100, 1000, 10000], "t1": 1.0, "tol": 1e-4, "max_steps": 100000,
+                      "repeat": 1},
+            "reg": {"toy": "8gaussians", "hidden": [64, 64], "t1": 1.0, "tol": 1e-5, "eval_tol": 1e-6,
+                    "lams": [0.0, 0.05, 0.2], "steps": 600, "batch": 256, "lr": 1e-2, "n_train": 20000,
+                    "n_test": 2000, "eval_every": 50, "eval_points": 500},
+            "adjoint": {"dim": 64, "width": 256, "batch": 128, "tol": 1e-5, "gain": 1.0, "t1": 10.0, "repeat": 1},
+            # torch.compile's first call took minutes on the busy 2-core CPU: on with --set devices.compile=true.
+            "devices": {"widths": [16, 64, 256], "batches": [1, 4, 16, 64, 256, 1024, 4096], "repeat": 10,
+                        "compile": False, "compile_width": 64, "compile_batches": [1, 1024]},
+            "precision": {"tols": [1e-3, 1e-4, 1e-5, 1e-6, 1e-7, 1e-8, 1e-9, 1e-10, 1e-11, 1e-12],
+                          "t1": 10.0},
+        },
+    },
+
 }
 
 CHAPTERS = {
@@ -171,6 +215,7 @@ CHAPTERS = {
     "ch4": "04_odenets",
     "ch5": "05_cnf",
     "ch6": "06_latent_ode",
+    "ch7": "07_practice",
 }
 
 
@@ -249,8 +294,19 @@ def resolve_device(device: str | torch.device | None = None) -> torch.device:
         dev = torch.device(chosen)
     except (RuntimeError, TypeError) as err:
         raise ValueError(f"device must be a torch device string such as 'cpu' or 'cuda'; got {chosen!r}") from err
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"device {str(dev)!r} was asked for but CUDA is not available here; use 'cpu'")
+    if dev.type == "cuda":
+        if not torch.cuda.is_available():
+            raise ValueError(f"device {str(dev)!r} was asked for but CUDA is not available here; use 'cpu'")
+        if dev.index is not None and dev.index >= torch.cuda.device_count():
+            raise ValueError(f"device {str(dev)!r} was asked for but this machine has {torch.cuda.device_count()} "
+                             f"CUDA device(s) (cuda:0 to cuda:{torch.cuda.device_count() - 1})")
+    elif dev.type != "cpu":
+        # mps (Apple GPUs), xpu, ...: torch.device() accepts the name on any machine, so ask the backend.
+        backend = getattr(torch.backends, dev.type, None) or getattr(torch, dev.type, None)
+        available = getattr(backend, "is_available", None)
+        if available is None or not available():
+            raise ValueError(f"device {str(dev)!r} was asked for but is not available on this machine; expected "
+                             "'cpu'" + (" or 'cuda'" if torch.cuda.is_available() else ""))
     return dev
 
 
@@ -326,7 +382,9 @@ def setup(
         raise ValueError(f"dtype must be torch.float32 or torch.float64; got {dtype}")
     dev = resolve_device(device)
     seed_everything(seed)
-    budget = dict(BUDGETS.get(key, {}).get(chosen_mode, {}))
+    # A deep copy: a chapter that changes a nested entry (cfg.budget["spirals"]["steps"]) changes its own run,
+    # never BUDGETS and so never a later setup().
+    budget = copy.deepcopy(BUDGETS.get(key, {}).get(chosen_mode, {}))
     if plots:
         from .plotting import use_style
 

@@ -1,7 +1,9 @@
 """Self-check functions for the chapters' exercises: run a learner's code against the mathematics.
 
 Each check prints a one-line verdict and returns the measured quantity; a wrong answer raises an
-``AssertionError`` whose message says what was expected, what was measured, and a hint.
+``AssertionError`` (:class:`nodebook.grading.CheckFailed`) that says how the answer is wrong (too large,
+too small, too low an order) and gives a hint, but never prints the expected value: a check that did
+would turn the exercise into copying a number. The graded versions are in :mod:`nodebook.grading`.
 """
 
 from __future__ import annotations
@@ -12,21 +14,29 @@ from collections.abc import Callable
 import torch
 
 from . import problems
+from .grading._verdict import CheckFailed, as_number
 from .measure import fit_order
 
 
 def verdict_order(order: float, expected: int, tol: float, detail: str, hint: str) -> float:
     """Pass (print ✓, return ``order``) when a measured order is within ``tol`` of ``expected``, else raise."""
     if not math.isfinite(order) or abs(order - expected) > tol:
-        raise AssertionError(f"expected order {expected} (±{tol}); measured {order:.2f} ({detail}). Hint: {hint}")
+        direction = "too high" if order > expected else "too low"
+        raise CheckFailed(f"measured order {order:.2f} is {direction}: expected order {expected} (±{tol}), the "
+                          f"order you gave ({detail}). Hint: {hint}")
     print(f"✓ measured order {order:.2f} (expected {expected})")
     return order
 
 
 def verdict_close(got: float, exact: float, *, what: str, hint: str, success: str, rel_tol: float = 0.02) -> float:
-    """Pass (print ``✓ success``, return ``exact``) when ``got`` is within ``rel_tol`` of ``exact``, else raise."""
-    if not math.isclose(float(got), exact, rel_tol=rel_tol):
-        raise AssertionError(f"expected {what} ≈ {exact:.4g}; got {float(got):.4g}. Hint: {hint}")
+    """Pass (print ``✓ success``, return ``exact``) when ``got`` is within ``rel_tol`` of ``exact``, else raise.
+
+    The failure says whether ``got`` is too large or too small, never what ``exact`` is.
+    """
+    value = as_number(got, what)
+    if not math.isclose(value, exact, rel_tol=rel_tol):
+        direction = "too large" if value > exact else "too small"
+        raise CheckFailed(f"{what} = {value:.4g} is {direction}. Hint: {hint}")
     print(f"✓ {success}")
     return exact
 
@@ -74,6 +84,7 @@ def check_stability_limit(h_max: float, rate: float) -> float:
     """
     if rate <= 0:
         raise ValueError(f"rate must be > 0 (a decaying problem); got {rate}")
+    h_max = as_number(h_max, f"h_max for rate {rate:g}")
     return verdict_close(h_max, 2.0 / rate, what=f"h_max for rate {rate:g}",
                          hint="write one Euler step as y_next = g · y and ask when |g| < 1.",
                          success=f"h_max = {float(h_max):.4g}: Euler on y' = -{rate:g} y is stable for h < 2/{rate:g}")

@@ -274,3 +274,133 @@ def test_solutions_collapsed_until_clicked(visit):
         body.first.wait_for(state="visible", timeout=5_000)
         assert body.first.is_visible(), f"{docname}: dropdown {i} still hidden after a click"
     v.assert_clean()
+
+
+# ------------------------------------------------------------------ downloads, launch, slides, PDF, print
+# Added for the course kit (issue 14): what the built site serves besides its pages.
+import io  # noqa: E402
+import json  # noqa: E402
+import zipfile  # noqa: E402
+
+from .conftest import ROOT  # noqa: E402
+
+CHAPTERS = [d for d in DOCNAMES if d.startswith("chapters/")]
+SLIDES_READY_JS = """async () => {
+  if (window.MathJax && MathJax.startup && MathJax.startup.promise) { await MathJax.startup.promise; }
+  return {ready: Reveal.isReady(), total: Reveal.getTotalSlides(),
+          typeset: document.querySelectorAll('mjx-container').length,
+          errors: Array.from(document.querySelectorAll('mjx-merror')).map(e => e.textContent.slice(0, 80)),
+          raw: Array.from(document.querySelectorAll('.equation')).filter(e => !e.querySelector('mjx-container'))
+                 .map(e => e.textContent.slice(0, 80))};
+}"""
+
+
+def _settings():
+    from nodebook.booktools import read_settings
+
+    return read_settings(ROOT / "_config.yml")
+
+
+def _fetch(page, url: str) -> bytes:
+    response = page.request.get(url)
+    assert response.ok, f"{url}: HTTP {response.status}"
+    return response.body()
+
+
+@pytest.mark.parametrize("docname", CHAPTERS)
+def test_chapter_offers_learner_notebook_slides_and_launch(chromium, book_url, docname):
+    """The line under the title links the learner .ipynb (plain Jupyter Markdown, no solution) and the
+    slides; launch buttons show exactly when _config.yml has a repository URL, and open that notebook."""
+    import nbformat
+
+    from nodebook.booktools import launch_links, markdown_leftovers
+
+    v = open_page(chromium, book_url, docname)
+    try:
+        links = v.page.locator(".nodebook-chapter-links a")
+        hrefs = {links.nth(i).get_attribute("class"): links.nth(i).evaluate("a => a.href")
+                 for i in range(links.count())}
+        stem = docname.rsplit("/", 1)[1]
+        assert hrefs.get("nodebook-notebook", "").endswith(f"/notebooks/{stem}.ipynb"), hrefs
+        nb = nbformat.reads(_fetch(v.page, hrefs["nodebook-notebook"]).decode(), as_version=4)
+        assert markdown_leftovers(nb) == [], f"{docname}: MyST left in the learner notebook"
+        assert not [c for c in nb.cells if "solution" in c.metadata.get("tags", [])], f"{docname}: a solution"
+        assert "computed when the chapter runs" not in json.dumps(nb), \
+            f"{docname}: a glued value was not filled in from the executed run"
+        assert b"reveal.js" in _fetch(v.page, hrefs["nodebook-slides"])
+        header = v.page.locator(".dropdown-download-buttons a[href$='.ipynb']")
+        assert header.count() >= 1, f"{docname}: the download menu offers no .ipynb"
+        expected = launch_links(_settings(), stem)
+        launch = v.page.locator("a.nodebook-launch")
+        assert launch.count() == len(expected), f"{docname}: {launch.count()} launch links, expected {expected}"
+        for i, (_, url) in enumerate(expected):
+            assert launch.nth(i).get_attribute("href") == url
+        if not expected:
+            assert v.page.locator("a[href*='mybinder'], a[href*='colab.research']").count() == 0
+        v.assert_clean()
+    finally:
+        v.context.close()
+
+
+def test_landing_page_links_student_zip_and_pdf(chromium, book_url):
+    v = open_page(chromium, book_url, DOCNAMES[0])
+    try:
+        zip_link = v.page.locator(".nodebook-downloads a[href$='.zip']")
+        pdf_link = v.page.locator(".nodebook-downloads a[href$='.pdf']")
+        assert zip_link.count() == 1 and pdf_link.count() == 1
+        with zipfile.ZipFile(io.BytesIO(_fetch(v.page, zip_link.evaluate("a => a.href")))) as zf:
+            names = sorted(zf.namelist())
+        assert names == sorted(f"nodebook/{d.rsplit('/', 1)[1]}.ipynb" for d in CHAPTERS)
+        pdf = _fetch(v.page, pdf_link.evaluate("a => a.href"))
+        assert pdf.startswith(b"%PDF"), "the landing page's PDF link is not a PDF"
+        pages = len(re.findall(rb"/Type\s*/Page\b", pdf))
+        assert pages >= 5 * len(CHAPTERS), f"the book's PDF has only {pages} pages"
+        v.assert_clean()
+    finally:
+        v.context.close()
+
+
+def test_student_pdf_was_printed_without_solutions(html_dir):
+    """The PDF is printed from pdf/book.html: every page of the book is in it, no solution is."""
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup((html_dir / "pdf" / "book.html").read_text(), "html.parser")
+    assert not soup.select(".solution"), "a solution made it into the student PDF"
+    sections = [s["id"] for s in soup.select("section.nodebook-print-page")]
+    assert sections == [d.replace("/", "-") for d in DOCNAMES]
+    assert soup.select(".exercise"), "the exercises themselves belong in the PDF"
+
+
+@pytest.mark.parametrize("docname", CHAPTERS)
+def test_slides_open_offline(chromium, book_url, docname):
+    """Each chapter's slides: reveal.js starts, there are slides, math is typeset, every plotly figure is
+    drawn, stepping through all slides raises nothing, and nothing is fetched from outside the site."""
+    stem = docname.rsplit("/", 1)[1]
+    v = open_page(chromium, book_url, f"slides/{stem}")
+    try:
+        state = v.page.evaluate(SLIDES_READY_JS)
+        assert state["ready"] and state["total"] >= 5, f"{stem}: slides not ready or too few: {state}"
+        assert state["typeset"] > 0 and not state["errors"] and not state["raw"], f"{stem}: math: {state}"
+        assert all(f["drawn"] for f in v.page.evaluate(FIGURES_JS)), f"{stem}: a plotly figure was not drawn"
+        for _ in range(state["total"]):
+            v.page.evaluate("Reveal.next()")
+        assert v.page.evaluate("Reveal.isLastSlide()")
+        v.assert_clean()
+    finally:
+        v.context.close()
+
+
+@pytest.mark.parametrize("docname", CHAPTERS)
+def test_print_keeps_solutions_folded(chromium, book_url, docname):
+    """Printing a chapter (beforeprint, print media) shows each solution's title, never its body."""
+    v = open_page(chromium, book_url, docname)
+    try:
+        v.page.evaluate("window.dispatchEvent(new Event('beforeprint'))")
+        v.page.emulate_media(media="print")
+        shown = v.page.evaluate("""() => Array.from(document.querySelectorAll('.solution'))
+          .flatMap(box => Array.from(box.querySelectorAll(':scope > :not(.admonition-title)')))
+          .filter(el => el.getClientRects().length > 0).length""")
+        assert shown == 0, f"{docname}: {shown} solution part(s) print"
+        v.assert_clean()
+    finally:
+        v.context.close()

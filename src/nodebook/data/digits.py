@@ -8,7 +8,6 @@ labels, with ``shape`` the sample's shape (``(40,)`` for MNIST-1D, ``(8, 8)`` or
 from __future__ import annotations
 
 import gzip
-import io
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,8 +15,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from .. import _validate
 from ..checkpoint import atomic_write_bytes
 from ..config import cache_dir
+from . import _cache
 
 MNIST_FILES = {
     "train_images": "train-images-idx3-ubyte", "train_labels": "train-labels-idx1-ubyte",
@@ -27,7 +28,9 @@ MNIST_FILES = {
 
 # IDX type codes (the third magic byte) and the big-endian numpy dtype each stands for.
 _IDX_TYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
-_MNIST1D_VERSION = 1  # bump when the cached arrays change meaning
+_MNIST1D_VERSION = 2  # bump when the cached arrays change meaning (2: checksummed, shape-checked)
+# mnist1d's default set: 5000 sequences of length 40, split 80/20.
+_MNIST1D_SHAPES = {"x": (4000, 40), "y": (4000,), "x_test": (1000, 40), "y_test": (1000,)}
 
 
 @dataclass
@@ -65,28 +68,24 @@ def load_mnist1d(*, seed: int = 42, dtype: torch.dtype = torch.float32, cache: b
     """MNIST-1D (Greydanus & Kobak): 4000 train / 1000 test sequences of length 40, 10 classes.
 
     Generated procedurally by the ``mnist1d`` package with its default arguments (seed 42 gives the
-    published set); never downloaded. The arrays are cached in ``cache_dir("mnist1d")`` as an ``.npz``
-    written atomically; an unreadable cache file is regenerated and replaced.
+    published set); never downloaded. The arrays are cached in ``cache_dir("mnist1d")`` as an ``.npz`` with
+    a sha256 sidecar, written atomically; a cache file that fails its checksum, cannot be read or holds
+    arrays of other shapes is regenerated and replaced, with a ``RuntimeWarning``. An unwritable cache
+    folder only costs the cache (a warning), never the generated data.
     """
-    path = cache_dir("mnist1d") / f"mnist1d-seed{seed}-v{_MNIST1D_VERSION}.npz"
-    arrays = None
-    if cache and path.exists():
-        try:
-            with np.load(path) as z:
-                arrays = {k: z[k] for k in ("x", "y", "x_test", "y_test")}
-        except (OSError, ValueError, KeyError, EOFError, zlib.error):
-            arrays = None  # a damaged cache is only a cache: make it again
+    seed = _validate.seed(seed)
+    where = _cache.folder("mnist1d", what="MNIST-1D") if cache else None
+    path = where / f"mnist1d-seed{seed}-v{_MNIST1D_VERSION}.npz" if where is not None else None
+    arrays = _cache.read_npz(path, _MNIST1D_SHAPES, what="MNIST-1D") if path is not None else None
     if arrays is None:
         from mnist1d.data import get_dataset_args, make_dataset
 
         args = get_dataset_args()
         args.seed = seed
         data = make_dataset(args)  # make_dataset, not get_dataset: the latter may download
-        arrays = {k: np.asarray(data[k]) for k in ("x", "y", "x_test", "y_test")}
-        if cache:
-            buf = io.BytesIO()
-            np.savez_compressed(buf, **arrays)
-            atomic_write_bytes(path, buf.getvalue())
+        arrays = {k: np.asarray(data[k]) for k in _MNIST1D_SHAPES}
+        if path is not None:
+            _cache.write_npz(path, arrays, what="MNIST-1D", compress=True)
     return _tensors("MNIST-1D", arrays["x"], arrays["y"], arrays["x_test"], arrays["y_test"], dtype)
 
 
@@ -207,6 +206,10 @@ def load_mnist(folder: str | Path | None = None, *, dtype: torch.dtype = torch.f
         if len(imgs) != len(labels):
             raise ValueError(f"{p_img} holds {len(imgs)} images but {p_lab} holds {len(labels)} labels; "
                              "expected the same number")
+    (train, p_train), (test, p_test) = arrays["train_images"], arrays["test_images"]
+    if train.shape[1:] != test.shape[1:]:
+        raise ValueError(f"{p_train} holds images of {train.shape[1]}x{train.shape[2]} pixels but {p_test} holds "
+                         f"{test.shape[1]}x{test.shape[2]}; expected train and test images of the same size")
     g = lambda k: arrays[k][0]  # noqa: E731
     return _tensors("MNIST", g("train_images") / 255.0, g("train_labels"), g("test_images") / 255.0,
                     g("test_labels"), dtype)

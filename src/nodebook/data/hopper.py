@@ -15,8 +15,6 @@ cache file whose checksum does not match (or that cannot be read) is regenerated
 
 from __future__ import annotations
 
-import hashlib
-import io
 import os
 import warnings
 from pathlib import Path
@@ -25,8 +23,8 @@ import numpy as np
 import torch
 
 from .. import _validate
-from ..checkpoint import atomic_write_bytes, sidecar
 from ..config import cache_dir
+from . import _cache
 
 STATE_DIM = 14  # 7 joint positions (root x, z, angle; thigh, leg, foot, ...) and their 7 velocities
 _FORMAT = 1  # bump when the generator changes, so old caches are not mistaken for new ones
@@ -71,38 +69,16 @@ def cache_path(n_traj: int, n_steps: int, seed: int) -> Path:
 
 def _read_cache(path: Path, shape: tuple[int, int, int]) -> np.ndarray | None:
     """The cached array, or ``None`` (with a warning saying why) when it is missing or cannot be trusted."""
-    if not path.exists():
+    arrays = _cache.read_npz(path, {"trajectories": shape, "format": ()}, what="Hopper")
+    if arrays is not None and int(arrays["format"]) != _FORMAT:
+        warnings.warn(f"Hopper cache {path} is corrupt: it holds format {int(arrays['format'])}, expected "
+                      f"{_FORMAT}; regenerating it", RuntimeWarning, stacklevel=2)
         return None
-    check = sidecar(path)
-    data = path.read_bytes()
-    got = hashlib.sha256(data).hexdigest()
-    fields = check.read_text(errors="replace").split() if check.exists() else []
-    problem = None
-    if not fields:
-        problem = f"its checksum file {check.name} is missing or empty"
-    elif fields[0].lower() != got:
-        problem = f"sha256 mismatch: expected {fields[0]} (from {check.name}), got {got}"
-    else:
-        try:
-            with np.load(io.BytesIO(data)) as npz:
-                arr, fmt = npz["trajectories"], int(npz["format"])
-            if arr.shape != shape or fmt != _FORMAT:
-                problem = f"it holds shape {arr.shape} (format {fmt}), expected {shape} (format {_FORMAT})"
-        except Exception as err:  # any unreadable archive means the same thing here
-            problem = f"it cannot be read ({type(err).__name__}: {err})"
-    if problem is not None:
-        warnings.warn(f"Hopper cache {path} is corrupt: {problem}; regenerating it", RuntimeWarning,
-                      stacklevel=3)
-        return None
-    return arr
+    return None if arrays is None else arrays["trajectories"]
 
 
 def _write_cache(path: Path, arr: np.ndarray) -> None:
-    buffer = io.BytesIO()
-    np.savez(buffer, trajectories=arr, format=np.int64(_FORMAT))
-    data = buffer.getvalue()
-    atomic_write_bytes(path, data)
-    atomic_write_bytes(sidecar(path), f"{hashlib.sha256(data).hexdigest()}  {path.name}\n".encode())
+    _cache.write_npz(path, {"trajectories": arr, "format": np.int64(_FORMAT)}, what="Hopper")
 
 
 def hopper_trajectories(n_traj: int = 10000, n_steps: int = 200, *, seed: int = 123, cache: bool = True,
@@ -126,11 +102,12 @@ def hopper_trajectories(n_traj: int = 10000, n_steps: int = 200, *, seed: int = 
     seed = _validate.seed(seed)
     shape = (n_traj, n_steps, STATE_DIM)
     arr = None
-    if cache:
+    path = None
+    if cache and _cache.folder("hopper", what="Hopper") is not None:
         path = cache_path(n_traj, n_steps, seed)
         arr = _read_cache(path, shape)
     if arr is None:
         arr = generate_hopper(n_traj, n_steps, seed).astype(np.float32)
-        if cache:
-            _write_cache(path, arr)
+        if path is not None:
+            _write_cache(path, arr)  # an unwritable cache warns; the simulated set is returned all the same
     return torch.from_numpy(np.ascontiguousarray(arr)).to(dtype)

@@ -78,6 +78,10 @@ def collate(records: Sequence[IrregularSeries], *, dtype: torch.dtype = torch.fl
     Returns:
         ``t (T,)``, ``x (B, T, D)`` (0 where missing) and ``mask (B, T, D)``; ``T`` is the number of
         distinct times over the batch. A time a record did not observe has mask 0 for that record.
+
+    Raises:
+        ValueError: a mask entry other than 0 or 1, or a NaN/inf value where the mask is 1 (a value under
+            mask 0 is missing whatever it holds, NaN included, and becomes 0).
     """
     if len(records) == 0:
         raise ValueError("collate needs at least one record; got 0")
@@ -88,8 +92,16 @@ def collate(records: Sequence[IrregularSeries], *, dtype: torch.dtype = torch.fl
     x = torch.zeros(len(records), len(t), dims.pop(), dtype=dtype)
     mask = torch.zeros_like(x)
     for b, r in enumerate(records):
+        observed = r.mask == 1
+        if not bool((observed | (r.mask == 0)).all()):
+            bad = r.mask[~(observed | (r.mask == 0))]
+            raise ValueError(f"mask must hold only 0 and 1; got {bad[0].item()!r} in record {b} (id {r.id!r})")
+        if not bool(torch.isfinite(r.values[observed]).all()):
+            raise ValueError(f"observed values must be finite; record {b} (id {r.id!r}) has NaN or inf where "
+                             "its mask is 1 (set the mask to 0 there to mark the value missing)")
         idx = torch.searchsorted(t, r.times.to(torch.float64))
-        x[b, idx] = (r.values * r.mask).to(dtype)
+        # where(), not values * mask: a NaN under a zero mask must become 0, not NaN * 0 = NaN
+        x[b, idx] = torch.where(observed, r.values, torch.zeros_like(r.values)).to(dtype)
         mask[b, idx] = r.mask.to(dtype)
     return t.to(dtype=dtype, device=device), x.to(device), mask.to(device)
 

@@ -39,6 +39,7 @@ from pathlib import Path
 import torch
 
 from ..config import cache_dir
+from ._text import read_lines
 from .irregular import IrregularSeries
 
 DESCRIPTORS = ("RecordID", "Age", "Gender", "Height", "ICUType", "Weight")
@@ -60,6 +61,16 @@ def _hours(text: str) -> float | None:
     return int(hh) + int(mm) / 60
 
 
+def _check_quantization(quantization: float | None) -> float | None:
+    if quantization is None:
+        return None
+    if isinstance(quantization, bool) or not isinstance(quantization, (int, float)) \
+            or not math.isfinite(quantization) or quantization <= 0:
+        raise ValueError(f"quantization must be None (exact times) or a positive number of hours such as 0.1; "
+                         f"got {quantization!r}")
+    return float(quantization)
+
+
 def read_patient(path: str | os.PathLike, *, features: Sequence[str] = PARAMS,
                  quantization: float | None = None) -> IrregularSeries:
     """One patient file as an :class:`IrregularSeries` (``id``: RecordID; ``static``: the descriptors).
@@ -79,8 +90,9 @@ def read_patient(path: str | os.PathLike, *, features: Sequence[str] = PARAMS,
     unknown = [f for f in features if f not in _KNOWN or f == "RecordID"]
     if unknown:
         raise ValueError(f"features must be names from PARAMS {list(PARAMS)}; got unknown {unknown}")
+    quantization = _check_quantization(quantization)
     column = {name: j for j, name in enumerate(features)}
-    lines = path.read_text().splitlines()
+    lines = read_lines(path)
     if not lines or lines[0].strip() != HEADER:
         raise ValueError(f"{path}, line 1: expected the header {HEADER!r}; got {lines[0] if lines else ''!r}")
     record_id, static, sums = None, {}, {}  # sums[(time, column)] = [total, count]
@@ -130,7 +142,7 @@ def read_patient(path: str | os.PathLike, *, features: Sequence[str] = PARAMS,
 def read_outcomes(path: str | os.PathLike) -> dict[int, float]:
     """``Outcomes-?.txt`` as ``{RecordID: In-hospital_death (0.0 or 1.0)}``."""
     path = Path(path)
-    lines = path.read_text().splitlines()
+    lines = read_lines(path)
     header = lines[0].strip().split(",") if lines else []
     if "RecordID" not in header or "In-hospital_death" not in header:
         raise ValueError(f"{path}, line 1: expected a header with RecordID and In-hospital_death "
@@ -170,6 +182,12 @@ def load_physionet(folder: str | os.PathLike | None = None, *, subset: str = "se
     Raises:
         FileNotFoundError: the folder is missing; the message says where to put the data.
     """
+    if max_patients is not None and (isinstance(max_patients, bool) or not isinstance(max_patients, int)
+                                     or max_patients < 1):
+        raise ValueError(f"max_patients must be None (all) or a positive int; got {max_patients!r}")
+    quantization = _check_quantization(quantization)
+    if subset not in ("set-a", "set-b", "set-c"):
+        raise ValueError(f"subset must be one of 'set-a', 'set-b', 'set-c'; got {subset!r}")
     folder = cache_dir("physionet") if folder is None else Path(folder)
     patients = folder / subset
     if not patients.is_dir():

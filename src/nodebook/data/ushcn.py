@@ -34,6 +34,7 @@ from pathlib import Path
 import torch
 
 from ..config import cache_dir
+from ._text import numbered_lines
 from .irregular import IrregularSeries
 
 ELEMENTS = ("PRCP", "SNOW", "SNWD", "TMAX", "TMIN")
@@ -76,6 +77,17 @@ def _parse_line(line: str, where: str, id_width: int | None):
     return station, int(year), int(month), element, days
 
 
+def _check_elements(elements: Sequence[str]) -> tuple[str, ...]:
+    if isinstance(elements, str) or not all(isinstance(e, str) for e in elements):
+        raise TypeError(f"elements must be a sequence of element names such as {list(ELEMENTS)}; got {elements!r}")
+    elements = tuple(elements)
+    bad = [e for e in elements if len(e) != 4 or not e.isalnum() or e != e.upper()]
+    if not elements or bad or len(set(elements)) != len(elements):
+        raise ValueError(f"elements must be distinct 4-character upper-case names, e.g. {list(ELEMENTS)} (the "
+                         f"valid core elements); got {list(elements)}")
+    return elements
+
+
 def read_dly(paths: str | os.PathLike | Iterable[str | os.PathLike], *, elements: Sequence[str] = ELEMENTS,
              origin: dt.date | None = None, drop_flagged: bool = True, id_width: int | None = None
              ) -> list[IrregularSeries]:
@@ -96,26 +108,31 @@ def read_dly(paths: str | os.PathLike | Iterable[str | os.PathLike], *, elements
         ValueError: a malformed line, naming the file and the line number.
     """
     paths = [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)
+    elements = _check_elements(elements)
     column = {e: j for j, e in enumerate(elements)}
     obs: dict[str, dict[dt.date, dict[int, float]]] = {}
+    seen: set[str] = set()
     for path in paths:
-        with open(path) as fh:
-            for n, raw in enumerate(fh, start=1):
-                line = raw.rstrip("\r\n")
-                if not line.strip():
+        for n, line in numbered_lines(path):
+            if not line.strip():
+                continue
+            station, year, month, element, days = _parse_line(line, f"{path}, line {n}", id_width)
+            seen.add(element)
+            if element not in column:
+                continue
+            for d, (value, qflag) in enumerate(days, start=1):
+                if value == MISSING or (drop_flagged and qflag != " "):
                     continue
-                station, year, month, element, days = _parse_line(line, f"{path}, line {n}", id_width)
-                if element not in column:
-                    continue
-                for d, (value, qflag) in enumerate(days, start=1):
-                    if value == MISSING or (drop_flagged and qflag != " "):
-                        continue
-                    try:
-                        day = dt.date(year, month, d)
-                    except ValueError:
-                        raise ValueError(f"{path}, line {n}: expected {MISSING} (missing) for day {d}, which "
-                                         f"{year}-{month:02d} does not have; got {value}") from None
-                    obs.setdefault(station, {}).setdefault(day, {})[column[element]] = float(value)
+                try:
+                    day = dt.date(year, month, d)
+                except ValueError:
+                    raise ValueError(f"{path}, line {n}: expected {MISSING} (missing) for day {d}, which "
+                                     f"{year}-{month:02d} does not have; got {value}") from None
+                obs.setdefault(station, {}).setdefault(day, {})[column[element]] = float(value)
+    unknown = [e for e in elements if e not in ELEMENTS and e not in seen]
+    if unknown:
+        raise ValueError(f"unknown element(s) {unknown}: not one of ELEMENTS {list(ELEMENTS)} and not in the files "
+                         f"read (they hold {sorted(seen)})")
     if not obs:
         return []
     if origin is None:
@@ -152,27 +169,29 @@ def load_ushcn(folder: str | os.PathLike | None = None, **kwargs) -> list[Irregu
 def read_gru_ode_csv(path: str | os.PathLike, *, n_features: int = 5) -> list[IrregularSeries]:
     """GRU-ODE-Bayes' preprocessed CSV (``ID, Time, Value_1..Value_n, Mask_1..Mask_n``), one record per ID."""
     rows: dict[str, list[tuple[float, list[float], list[float]]]] = {}
-    with open(path, newline="") as fh:
-        reader = csv.reader(fh)
-        header = next(reader, [])
-        want = ["ID", "Time"] + [f"Value_{k}" for k in range(1, n_features + 1)] + \
-            [f"Mask_{k}" for k in range(1, n_features + 1)]
-        missing = [c for c in want if c not in header]
-        if missing:
-            raise ValueError(f"{path}, line 1: expected columns {want}; missing {missing}")
-        idx = [header.index(c) for c in want]
-        for n, fields in enumerate(reader, start=2):
-            try:
-                f = [fields[i] for i in idx]
-                nums = [float(v) for v in f[1:]]
-            except (IndexError, ValueError):
-                raise ValueError(f"{path}, line {n}: expected {len(header)} fields with numeric Time, "
-                                 f"Value_k and Mask_k; got {','.join(fields)!r}") from None
-            rows.setdefault(f[0], []).append((nums[0], nums[1:1 + n_features], nums[1 + n_features:]))
+    reader = csv.reader(text for _, text in numbered_lines(path))
+    header = next(reader, [])
+    want = ["ID", "Time"] + [f"Value_{k}" for k in range(1, n_features + 1)] + \
+        [f"Mask_{k}" for k in range(1, n_features + 1)]
+    missing = [c for c in want if c not in header]
+    if missing:
+        raise ValueError(f"{path}, line 1: expected columns {want}; missing {missing}")
+    idx = [header.index(c) for c in want]
+    for n, fields in enumerate(reader, start=2):
+        try:
+            f = [fields[i] for i in idx]
+            nums = [float(v) for v in f[1:]]
+        except (IndexError, ValueError):
+            raise ValueError(f"{path}, line {n}: expected {len(header)} fields with numeric Time, "
+                             f"Value_k and Mask_k; got {','.join(fields)!r}") from None
+        rows.setdefault(f[0], []).append((nums[0], nums[1:1 + n_features], nums[1 + n_features:]))
     records = []
     for rid, obs in rows.items():
         obs.sort(key=lambda r: r[0])
-        mask = torch.tensor([m for _, _, m in obs]).clamp(0, 1)
+        mask = torch.tensor([m for _, _, m in obs])
+        if not bool(((mask == 0) | (mask == 1)).all()):
+            raise ValueError(f"{path}: expected Mask_k values 0 or 1; got {sorted(set(mask.unique().tolist()))} "
+                             f"(ID {rid})")
         records.append(IrregularSeries(torch.tensor([t for t, _, _ in obs], dtype=torch.float64),
                                        torch.tensor([v for _, v, _ in obs]) * mask, mask, id=rid))
     return records

@@ -1,8 +1,8 @@
 """Two-dimensional densities to fit: samplers of the classic toy sets, and unnormalised target densities.
 
 * :func:`sample_toy` draws from the toy sets of the FFJORD paper's code (``8gaussians``, ``pinwheel``,
-  ``checkerboard``, ``2spirals``, ``moons``, ``circles``, ``swissroll``, ``rings``), re-written in torch
-  with a private generator: the same seed gives the same points on every machine and device.
+  ``checkerboard``, ``2spirals``, ``moons``, ``circles``, ``swissroll``, ``rings``), the same points as
+  that code for the same NumPy seed (see :mod:`.toys`), from a private generator.
 * :func:`target_log_density` evaluates an unnormalised log-density ``log p̃(x)`` (``TARGETS``), the kind of
   target a flow is fitted to by minimising ``KL(q‖p)`` when there are no samples, only a formula
   (Rezende & Mohamed's energy functions; the wave gets a Gaussian envelope so it is normalisable).
@@ -14,87 +14,14 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
+import numpy as np
 import torch
 
 from .. import _validate
-from ..data import two_moons
+from .toys import SAMPLERS
 
 TOY_DENSITIES = ("8gaussians", "pinwheel", "checkerboard", "2spirals", "moons", "circles", "swissroll", "rings")
 """Names accepted by :func:`sample_toy`."""
-
-
-def _gen(seed: int) -> torch.Generator:
-    return torch.Generator(device="cpu").manual_seed(_validate.seed(seed))
-
-
-def _normal(n: int, g: torch.Generator, d: int = 2) -> torch.Tensor:
-    return torch.randn(n, d, generator=g, dtype=torch.float64)
-
-
-def _uniform(n: int, g: torch.Generator, d: int = 2) -> torch.Tensor:
-    return torch.rand(n, d, generator=g, dtype=torch.float64)
-
-
-def _eight_gaussians(n: int, g: torch.Generator) -> torch.Tensor:
-    s = 1 / math.sqrt(2)
-    centers = 4.0 * torch.tensor([[1, 0], [-1, 0], [0, 1], [0, -1], [s, s], [s, -s], [-s, s], [-s, -s]],
-                                 dtype=torch.float64)
-    idx = torch.randint(0, 8, (n,), generator=g)
-    return (0.5 * _normal(n, g) + centers[idx]) / 1.414
-
-
-def _pinwheel(n: int, g: torch.Generator) -> torch.Tensor:
-    arms, rate = 5, 0.25
-    feats = _normal(n, g) * torch.tensor([0.3, 0.1], dtype=torch.float64)
-    feats[:, 0] += 1.0
-    labels = torch.arange(n) % arms
-    angles = 2 * math.pi * labels / arms + rate * feats[:, 0].exp()
-    c, s = angles.cos(), angles.sin()
-    rot = torch.stack([torch.stack([c, -s], -1), torch.stack([s, c], -1)], -2)  # (n, 2, 2)
-    return 2 * torch.einsum("ni,nji->nj", feats, rot)
-
-
-def _checkerboard(n: int, g: torch.Generator) -> torch.Tensor:
-    x1 = 4 * torch.rand(n, generator=g, dtype=torch.float64) - 2
-    x2 = torch.rand(n, generator=g, dtype=torch.float64) - 2 * torch.randint(0, 2, (n,), generator=g)
-    x2 = x2 + torch.floor(x1) % 2
-    return 2 * torch.stack([x1, x2], 1)
-
-
-def _two_spirals(n: int, g: torch.Generator) -> torch.Tensor:
-    k = (n + 1) // 2  # one arm, and its mirror image through the origin
-    r = torch.rand(k, generator=g, dtype=torch.float64).sqrt() * 540 * 2 * math.pi / 360
-    d = torch.stack([-r.cos() * r, r.sin() * r], 1) + 0.5 * _uniform(k, g)
-    return torch.cat([d, -d])[:n] / 3 + 0.1 * _normal(n, g)
-
-
-def _moons(n: int, g: torch.Generator) -> torch.Tensor:
-    seed = int(torch.randint(0, 2**31 - 1, (1,), generator=g))
-    x, _ = two_moons(n, noise=0.1, seed=seed, dtype=torch.float64)
-    return 2 * x + torch.tensor([-1.0, -0.2], dtype=torch.float64)
-
-
-def _rings_of(radii: list[float], n: int, g: torch.Generator, scale: float) -> torch.Tensor:
-    which = torch.randint(0, len(radii), (n,), generator=g)
-    r = torch.tensor(radii, dtype=torch.float64)[which]
-    theta = 2 * math.pi * torch.rand(n, generator=g, dtype=torch.float64)
-    x = torch.stack([r * theta.cos(), r * theta.sin()], 1) * scale
-    return x + 0.08 * _normal(n, g)
-
-
-def _swissroll(n: int, g: torch.Generator) -> torch.Tensor:
-    t = 1.5 * math.pi * (1 + 2 * torch.rand(n, generator=g, dtype=torch.float64))
-    x = torch.stack([t * t.cos(), t * t.sin()], 1) + _normal(n, g)
-    return x / 5
-
-
-_SAMPLERS: dict[str, Callable[[int, torch.Generator], torch.Tensor]] = {
-    "8gaussians": _eight_gaussians, "pinwheel": _pinwheel, "checkerboard": _checkerboard,
-    "2spirals": _two_spirals, "moons": _moons,
-    "circles": lambda n, g: _rings_of([1.0, 0.5], n, g, 3.0),
-    "swissroll": _swissroll,
-    "rings": lambda n, g: _rings_of([1.0, 0.8, 0.55, 0.25], n, g, 3.0),
-}
 
 
 def check_name(name: object, valid: tuple[str, ...], what: str) -> str:
@@ -106,12 +33,14 @@ def check_name(name: object, valid: tuple[str, ...], what: str) -> str:
 
 def sample_toy(name: str, n: int, *, seed: int = 0, dtype: torch.dtype = torch.float32,
                device: torch.device | str | None = None) -> torch.Tensor:
-    """``n`` points from the toy density ``name`` (one of :data:`TOY_DENSITIES`).
+    """``n`` points from the toy density ``name`` (one of :data:`TOY_DENSITIES`), as FFJORD's code draws them.
 
     Args:
         name: e.g. ``"8gaussians"``; an unknown name raises a ``ValueError`` listing the valid ones.
         n: number of points.
-        seed: seed of the private generator (the global random state is not touched).
+        seed: seed of a private ``numpy.random.RandomState`` (the global random state is not touched);
+            FFJORD's ``inf_train_gen(name, np.random.RandomState(seed), n)`` after ``np.random.seed(seed)``
+            gives the same points.
         dtype, device: of the result (drawn on the CPU in float64, then converted).
 
     Returns:
@@ -119,7 +48,8 @@ def sample_toy(name: str, n: int, *, seed: int = 0, dtype: torch.dtype = torch.f
     """
     check_name(name, TOY_DENSITIES, "toy density")
     n = _validate.positive_int("n", n)
-    return _SAMPLERS[name](n, _gen(seed)).to(device=device, dtype=dtype)
+    x = SAMPLERS[name](n, np.random.RandomState(_validate.seed(seed) % 2**32))
+    return torch.from_numpy(np.ascontiguousarray(x, dtype=np.float64)).to(device=device, dtype=dtype)
 
 
 # ---------------------------------------------------------------------------------- unnormalised targets

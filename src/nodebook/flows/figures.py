@@ -15,8 +15,11 @@ from ..plotting import PALETTE
 
 
 def density_frames_figure(axis: np.ndarray, densities: Sequence[np.ndarray], samples: Sequence[np.ndarray],
-                          times: Sequence[float], *, title: str = "", height: int = 560) -> go.Figure:
+                          times: Sequence[float], *, title: str = "", height: int = 640) -> go.Figure:
     """A heatmap of the density and a scatter of samples at each time, one slider step per time.
+
+    The legend sits centred below the plot and the slider below the legend, so the square plot keeps the
+    page column's width.
 
     Args:
         axis: ``(n,)`` grid coordinates (the same on both axes).
@@ -52,10 +55,10 @@ def density_frames_figure(axis: np.ndarray, densities: Sequence[np.ndarray], sam
               "args": [{"z": [zs[k], None], "x": [axis, pts[k][:, 0].tolist()], "y": [axis, pts[k][:, 1].tolist()]},
                        {"title.text": label(k)}, [0, 1]]} for k in range(n_frames)]
     lim = [axis[0], axis[-1]]
-    fig.update_layout(title={"text": label(0)}, height=height, margin={"b": 120},
+    fig.update_layout(title={"text": label(0)}, height=height, margin={"b": 190},
                       xaxis={"title": {"text": "x₁"}, "range": lim},
                       yaxis={"title": {"text": "x₂"}, "range": lim, "scaleanchor": "x", "scaleratio": 1},
-                      legend={"orientation": "h", "y": -0.12},
-                      sliders=[{"active": 0, "steps": steps, "pad": {"t": 60},
+                      legend={"orientation": "h", "x": 0.5, "xanchor": "center", "y": -0.2, "yanchor": "top"},
+                      sliders=[{"active": 0, "steps": steps, "pad": {"t": 80},
                                 "currentvalue": {"prefix": "time t = ", "visible": True}}])
     return fig

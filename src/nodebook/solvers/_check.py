@@ -15,18 +15,22 @@ def _describe(x: Any) -> str:
     return type(x).__name__
 
 
-def check_y0(y0: Any) -> None:
-    if isinstance(y0, (tuple, list)):
+def check_y0(y0: Any, name: str = "y0") -> None:
+    if isinstance(y0, list):
         raise TypeError(
-            f"y0 must be a torch.Tensor; got a {type(y0).__name__} (tuples of tensors are not supported: "
-            "concatenate the parts with torch.cat and split them inside func)")
+            f"{name} must be a torch.Tensor or a tuple of tensors; got a list (a list is ambiguous: "
+            "torch.tensor(...) for one state, tuple(...) for several)")
     if not isinstance(y0, torch.Tensor):
-        raise TypeError(f"y0 must be a torch.Tensor; got {_describe(y0)}")
-    if y0.dtype not in (torch.float16, torch.bfloat16, torch.float32, torch.float64):
-        raise TypeError(f"y0 must have a floating-point dtype (float32 or float64); got {y0.dtype}")
+        raise TypeError(f"{name} must be a torch.Tensor or a tuple of tensors; got {_describe(y0)}")
+    if y0.dtype in (torch.float16, torch.bfloat16):
+        # Their eps (1e-3, 8e-3) is above any useful tolerance: the error control cannot work in them.
+        raise TypeError(f"{name} must be float32 or float64; got {y0.dtype}, too coarse for the solvers' "
+                        "error control (solve in float32 and cast the result)")
+    if y0.dtype not in (torch.float32, torch.float64):
+        raise TypeError(f"{name} must have a floating-point dtype (float32 or float64); got {y0.dtype}")
     if y0.device.type != "meta" and not bool(torch.isfinite(y0).all()):
         bad = (~torch.isfinite(y0)).nonzero()[0].tolist()
-        raise ValueError(f"y0 must be finite; got {y0[tuple(bad)].item()} at index {tuple(bad)}")
+        raise ValueError(f"{name} must be finite; got {y0[tuple(bad)].item()} at index {tuple(bad)}")
 
 
 def check_t(t: Any, y0: torch.Tensor) -> list[float]:
@@ -39,15 +43,15 @@ def check_t(t: Any, y0: torch.Tensor) -> list[float]:
         raise ValueError(
             f"t and y0 must be on the same device; got t on {t.device} and y0 on {y0.device} "
             "(move one, e.g. t = t.to(y0.device))")
-    if t.numel() < 2:
-        raise ValueError(f"t must hold at least 2 time points (start and end); got {t.numel()}")
+    if t.numel() < 1:
+        raise ValueError("t must hold at least 1 time point (the start); got 0")
     if t.is_complex() or t.dtype == torch.bool:
         raise TypeError(f"t must be real-valued; got {t.dtype}")
     times = [float(s) for s in t.detach().cpu().double().tolist()]
     for i, s in enumerate(times):
         if not math.isfinite(s):
             raise ValueError(f"t must be finite; got t[{i}]={s}")
-    increasing = times[1] > times[0]
+    increasing = len(times) < 2 or times[1] > times[0]
     for i in range(1, len(times)):
         if (times[i] > times[i - 1]) != increasing or times[i] == times[i - 1]:
             raise ValueError(
@@ -102,11 +106,25 @@ def check_options(options: dict | None, method: str, allowed: tuple[str, ...]) -
         opts["step_size"] = check_tolerance("options['step_size']", opts["step_size"], allow_zero=False)
     if "first_step" in opts and opts["first_step"] is not None:
         opts["first_step"] = check_tolerance("options['first_step']", opts["first_step"], allow_zero=False)
+    for key, low, high, low_open in (("safety", 0.0, 1.0, True), ("ifactor", 1.0, math.inf, False),
+                                     ("dfactor", 0.0, 1.0, True)):
+        if key in opts:
+            opts[key] = _check_factor(key, opts[key], low, high, low_open)
     if "max_num_steps" in opts:
         n = opts["max_num_steps"]
         if isinstance(n, bool) or not isinstance(n, int) or n < 1:
             raise ValueError(f"options['max_num_steps'] must be a positive int; got {n!r}")
     return opts
+
+
+def _check_factor(key: str, value: Any, low: float, high: float, low_open: bool) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"options['{key}'] must be a number; got {_describe(value)}")
+    value = float(value)
+    if not (value > low if low_open else value >= low) or not value <= high or not math.isfinite(value):
+        interval = f"{'(' if low_open else '['}{low:g}, {high:g}]" if math.isfinite(high) else f">= {low:g}"
+        raise ValueError(f"options['{key}'] must be in {interval}; got {value:g}")
+    return value
 
 
 Func = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]

@@ -25,18 +25,29 @@ from .memory import (
     one_pass,
 )
 from .reconstruction import LeakyIntegrator, checkpointed_adjoint, reconstruction
+from .reference import (
+    GPU_VARIANT,
+    REFERENCE_GROWTH_GOAL,
+    REFERENCE_RATIO_GOAL,
+    TORCHDIFFEQ_H100,
+    goal_words,
+    memory_steps_figure,
+    reference_goals,
+    reference_summary,
+)
 from .report import HEADER, benchmark_label, format_row, load_benchmark, memory_time_figure
 
 __all__ = [
-    "GROWTH_GOAL", "HEADER", "MEMORY_GOAL", "METHODS", "TIME_GOAL", "LeakyIntegrator", "adjoint_by_hand",
-    "benchmark_label", "budget_threads", "check_exponential_gradients", "check_two_times", "checkpointed_adjoint",
-    "dopri5_nfe", "format_row", "goals", "gradient_agreement", "load_benchmark", "measure_steps", "memory_time",
-    "memory_time_figure", "mlp_problem", "nfe_forward_backward", "one_pass", "reconstruction", "relative_error",
-    "run",
+    "GPU_VARIANT", "GROWTH_GOAL", "HEADER", "MEMORY_GOAL", "METHODS", "REFERENCE_GROWTH_GOAL",
+    "REFERENCE_RATIO_GOAL", "TIME_GOAL", "TORCHDIFFEQ_H100", "adjoint_by_hand", "benchmark_label", "budget_threads",
+    "check_exponential_gradients", "check_two_times", "checkpointed_adjoint", "dopri5_nfe", "format_row",
+    "goal_words", "goals", "gradient_agreement", "LeakyIntegrator", "load_benchmark", "measure_steps",
+    "memory_steps_figure", "memory_time", "memory_time_figure", "mlp_problem", "nfe_forward_backward", "one_pass",
+    "reconstruction", "reference_goals", "reference_summary", "relative_error", "run",
 ]
 
 
 def run(cfg: Config) -> dict:
-    """Every experiment of the chapter, as saved by ``python -m nodebook reproduce ch3``."""
-    return {"memory_time": memory_time(cfg), "nfe": nfe_forward_backward(cfg),
+    """Every experiment of the chapter, as saved by ``python -m nodebook reproduce ch3`` (with progress bars)."""
+    return {"memory_time": memory_time(cfg, progress=True), "nfe": nfe_forward_backward(cfg, progress=True),
             "gradient_agreement": gradient_agreement(cfg), "reconstruction": reconstruction(cfg)}

@@ -66,13 +66,17 @@ def budget_threads(fn):
     return wrapper
 
 
-def measure_steps(func, y0, t, steps, *, repeat: int = 3, device="cpu", on_row=None) -> list[dict]:
+def measure_steps(func, y0, t, steps, *, repeat: int = 3, device="cpu", on_row=None,
+                  progress: bool = False) -> list[dict]:
     """Peak memory (MiB) and median time (ms) of one RK4 forward+backward pass, per method and step count.
 
     Times are medians of ``repeat`` passes taken in ABBA order across the methods, so whatever else the
     machine does hits them alike; memory is :func:`nodebook.peak_memory` of one more pass.
-    ``on_row(row)`` is called as each step count finishes (the benchmark prints it).
+    ``on_row(row)`` is called as each step count finishes (the benchmark prints it). ``progress`` shows a
+    ``tqdm`` bar counted in RK4 steps solved, so its ETA weighs the long solves as they are.
     """
+    from tqdm.auto import tqdm
+
     solvers = _solvers()
 
     def passes(n):
@@ -82,24 +86,29 @@ def measure_steps(func, y0, t, steps, *, repeat: int = 3, device="cpu", on_row=N
     for fn in passes(min(steps)).values():  # warm-up: kernels, thread pools, the .grad buffers
         fn()
     rows = []
+    bar = tqdm(total=sum(steps) * len(METHODS) * (repeat + 1), desc="memory and time", unit="RK4 step",
+               disable=not progress, dynamic_ncols=True)
     for n in sorted(steps):
         fns = passes(n)
         times: dict[str, list[float]] = {name: [] for name in METHODS}
         for r in range(repeat):
             for name in METHODS if r % 2 == 0 else reversed(METHODS):
                 times[name].append(time_call(fns[name], repeat=1, warmup=0, device=device))
+                bar.update(n)
         row: dict = {"steps": n}
         for name in METHODS:
             row[f"{name}_ms"] = 1e3 * statistics.median(times[name])
             row[f"{name}_mib"] = peak_memory(fns[name], device, warmup=False) / 2**20
+            bar.update(n)
         row["times_ms"] = {name: [1e3 * s for s in v] for name, v in times.items()}
         rows.append(row)
         if on_row is not None:
             on_row(row)
+    bar.close()
     return rows
 
 
-def dopri5_nfe(func, y0, t, tols) -> list[dict]:
+def dopri5_nfe(func, y0, t, tols, *, progress: bool = False) -> list[dict]:
     """Calls of ``f`` in the forward and in the backward solve (dopri5, rtol = atol = tol).
 
     For nodebook's adjoint, torchdiffeq's, and torchdiffeq's with the seminorm of Kidger et al. (2021),
@@ -110,9 +119,11 @@ def dopri5_nfe(func, y0, t, tols) -> list[dict]:
                 "torchdiffeq_adjoint": (solvers["torchdiffeq_adjoint"], {}),
                 "torchdiffeq_seminorm": (solvers["torchdiffeq_adjoint"],
                                          {"adjoint_options": {"norm": "seminorm"}})}
+    from tqdm.auto import tqdm
+
     counter = NFECounter(func)
     rows = []
-    for tol in tols:
+    for tol in tqdm(tols, desc="dopri5 NFE", unit="tolerance", disable=not progress, dynamic_ncols=True):
         row: dict = {"tol": tol}
         for name, (solver, extra) in variants.items():
             counter.reset()
@@ -142,18 +153,19 @@ def goals(rows: list[dict], device) -> dict:
 
 
 @budget_threads
-def memory_time(cfg: Config) -> dict:
+def memory_time(cfg: Config, progress: bool = False) -> dict:
     """The benchmark's table on the reader's device, at ``cfg.budget``'s batch and step counts."""
     b = cfg.budget
     func, y0, t = mlp_problem(b["batch"], dim=b.get("dim", 64), width=b.get("width", 256), device=cfg.device)
-    rows = measure_steps(func, y0, t, b["n_steps"], repeat=b.get("repeat", 3), device=cfg.device)
+    rows = measure_steps(func, y0, t, b["n_steps"], repeat=b.get("repeat", 3), device=cfg.device,
+                         progress=progress)
     return {"rows": rows, "goals": goals(rows, cfg.device), "device_name": results.device_name(cfg.device),
             "threads": torch.get_num_threads(), "batch": b["batch"], "dim": func.dim, "width": func.width}
 
 
 @budget_threads
-def nfe_forward_backward(cfg: Config) -> list[dict]:
+def nfe_forward_backward(cfg: Config, progress: bool = False) -> list[dict]:
     """:func:`dopri5_nfe` on the benchmark problem at ``cfg.budget['tolerances']``."""
     b = cfg.budget
     func, y0, t = mlp_problem(b["batch"], dim=b.get("dim", 64), width=b.get("width", 256), device=cfg.device)
-    return dopri5_nfe(func, y0, t, b["tolerances"])
+    return dopri5_nfe(func, y0, t, b["tolerances"], progress=progress)

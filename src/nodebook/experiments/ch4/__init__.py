@@ -3,7 +3,9 @@
 * :mod:`.table`: :func:`train_table` trains the 1-layer MLP, ResNet, RK-Net and ODE-Net alike and measures
   test error, parameters, peak memory and time per step;
 * :mod:`.figure3`: :func:`tolerance_scan` and :func:`training_nfe`, the NFE measurements of Figure 3;
-* :mod:`.augment`: :func:`crossing_map` (the 1-D map no flow can learn) and :func:`circles`.
+* :mod:`.augment`: :func:`crossing_map` (the 1-D map no flow can learn) and :func:`circles`;
+* :mod:`.reference`: the committed reference run read back (Table 1 with baselines, goals, NFE trend);
+* :mod:`.figures`: :func:`figure3`, the four Figure 3 panels for any run.
 
 :func:`run` is what ``python -m nodebook reproduce ch4`` saves; the ``check_*`` functions are the
 self-checks of the chapter's exercises.
@@ -14,7 +16,21 @@ from __future__ import annotations
 from ...models import build_table1_model, count_parameters
 from . import figure3
 from .augment import FirstCoordinate, circles, crossing_map
-from .figure3 import memory_vs_nfe, smoothness, tolerance_scan, training_nfe
+from .figure3 import initial_nfe, memory_vs_nfe, smoothness, tolerance_scan, training_nfe
+from .figures import figure3 as figure3_panels
+from .reference import (
+    GOAL_ACC,
+    GOAL_GAP_POINTS,
+    baselines,
+    figure3_words,
+    goal_words,
+    nfe_growth_words,
+    nfe_trend,
+    reference_baselines,
+    reference_goals,
+    table1_markdown,
+    trend_words,
+)
 from .table import (
     DATASETS,
     LABELS,
@@ -27,20 +43,24 @@ from .table import (
 )
 
 __all__ = [
-    "DATASETS", "LABELS", "MNIST1D_PUBLISHED", "PAPER_TABLE1", "FirstCoordinate", "build_model",
-    "check_odenet_params", "circles", "crossing_map", "dataset", "figure3", "full_mode_columns", "memory_vs_nfe", "run",
-    "smoothness", "tolerance_scan", "train_table", "training_nfe",
+    "DATASETS", "GOAL_ACC", "GOAL_GAP_POINTS", "LABELS", "MNIST1D_PUBLISHED", "PAPER_TABLE1", "baselines",
+    "build_model", "check_odenet_params", "circles", "crossing_map", "dataset", "figure3", "figure3_panels",
+    "figure3_words", "FirstCoordinate", "full_mode_columns", "goal_words", "initial_nfe", "memory_vs_nfe",
+    "nfe_growth_words", "nfe_trend", "reference_baselines", "reference_goals", "run", "smoothness",
+    "table1_markdown", "tolerance_scan", "train_table", "training_nfe", "trend_words",
 ]
 
 
 def run(cfg) -> dict:
     """Every experiment of the chapter, as saved by ``python -m nodebook reproduce ch4``."""
-    trained = train_table(cfg)
+    trained = train_table(cfg, progress=True)  # a bar per model, with ETA (the command line's log)
     nfe_curve = training_nfe(trained)
+    data = trained["data"]
     return {
-        "dataset": trained["data"].name, "n_train": len(trained["data"].x_train),
-        "n_test": len(trained["data"].x_test), "models": trained["rows"],
+        "dataset": data.name, "n_train": len(data.x_train), "n_test": len(data.x_test), "models": trained["rows"],
+        "baselines": baselines(data.y_train, data.y_test, data.n_classes),
         "tolerance_scan": tolerance_scan(cfg, trained), "training_nfe": nfe_curve,
+        "initial_nfe": initial_nfe(cfg, tolerances=cfg.budget.get("tolerances")),
         "memory_vs_nfe": memory_vs_nfe(cfg, trained), "smoothness": smoothness(cfg),
         "crossing_map": {k: {f: v[f] for f in ("final_loss", "outputs")} | {"nfe": v["nfe"][-1]}
                          for k, v in crossing_map(cfg).items()},

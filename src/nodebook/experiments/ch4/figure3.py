@@ -114,3 +114,31 @@ def memory_vs_nfe(cfg: Config, trained: dict, rk_steps: tuple[int, ...] = (1, 2,
                 mem = step_memory(model, xb, yb, cfg.device)
                 out["odenet"].append({"tol": tol, "nfe": model.body.nfe_forward, "memory_mib": mem / 2**20})
     return out
+
+
+def initial_nfe(cfg: Config, budget: dict | None = None, tolerances: list[float] | None = None) -> list[dict]:
+    """Forward NFE of the ODE-Net *before* training, at each tolerance, on the test set.
+
+    The model is built exactly as :func:`~nodebook.experiments.ch4.train_table` builds it (same seed, sizes
+    from ``budget``, default ``cfg.budget``), so set against a trained model's :func:`tolerance_scan` it
+    measures how much harder training made the dynamics to integrate, tolerance by tolerance.
+
+    Returns:
+        One row per tolerance: ``tol``, ``nfe_forward``.
+    """
+    import dataclasses
+
+    from .table import build_model, dataset
+
+    b = dict(budget if budget is not None else cfg.budget)
+    cfg2 = dataclasses.replace(cfg, budget=b)
+    data = dataset(cfg2)
+    model = build_model("odenet", cfg2, data)
+    x = data.x_test[:b.get("scan_test")]
+    rows = []
+    with threads(cfg.device), torch.no_grad():
+        for tol in tolerances or b.get("tolerances", [1e-1, 1e-2, 1e-3, 1e-4, 1e-5]):
+            with tolerance(model, tol):
+                model(x)
+                rows.append({"tol": tol, "nfe_forward": nfe(model)[0]})
+    return rows

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import torch
+from tqdm.auto import tqdm
 
 from ...config import Config
 from ...config import one_cpu_thread as _threads
@@ -15,8 +16,9 @@ from ...flows import (
     grid,
     nll_loss,
     sample_toy,
+    toy_entropy,
 )
-from ._common import LIM
+from ._common import LIM, _checkpoint
 
 
 def build_toy_model(cfg: Config, *, trace: str = "exact") -> CNF:
@@ -39,21 +41,41 @@ def _evaluate(model: CNF, x: torch.Tensor, tol: float, chunk: int = 4096) -> tor
         model.solver = saved
 
 
+def toy_steps(name: str, budget: dict) -> int:
+    """The budget's ``toy_steps``: one number for every density, or ``{name: steps}``."""
+    steps = budget["toy_steps"]
+    return int(steps[name]) if isinstance(steps, dict) else int(steps)
+
+
+def gaussian_nll(x_train: torch.Tensor, x_test: torch.Tensor) -> float:
+    """Test NLL (nats) of one Gaussian fitted to the training data by maximum likelihood: the trivial baseline."""
+    x, y = x_train.double().cpu(), x_test.double().cpu()
+    fitted = torch.distributions.MultivariateNormal(x.mean(0), torch.cov(x.T, correction=0))
+    return -float(fitted.log_prob(y).mean())
+
+
 def train_toy(name: str, cfg: Config, *, progress: bool = False) -> dict:
-    """Train one FFJORD-style CNF on ``name`` by maximum likelihood, then measure and draw it."""
+    """Train one FFJORD-style CNF on ``name`` by maximum likelihood, then measure and draw it.
+
+    Returns:
+        ``test_nll`` (at ``eval_tol``), ``optimum`` (the density's entropy, :func:`~nodebook.flows.toy_entropy`;
+        ``None`` if unknown), ``gaussian_nll`` (one fitted Gaussian), ``mass`` (the learned density summed
+        over the plotting grid), the training curves ``loss``/``nfe``, ``seconds``, ``ms_per_step``, and
+        for the figures ``times``, ``density`` (one grid per time), ``samples``, ``data``, ``axis``, ``model``.
+    """
     b = cfg.budget
     x_train = sample_toy(name, b["n_train"], seed=cfg.seed, dtype=cfg.dtype, device=cfg.device)
     x_test = sample_toy(name, b["n_test"], seed=cfg.seed + 1, dtype=cfg.dtype, device=cfg.device)
     model = build_toy_model(cfg)
-    g = torch.Generator().manual_seed(cfg.seed)
 
-    def loss(step: int) -> torch.Tensor:
-        idx = torch.randint(0, len(x_train), (b["toy_batch"],), generator=g).to(cfg.device)
+    def loss(step: int) -> torch.Tensor:  # fit_flow seeds the generator from (seed, step): resumable
+        idx = torch.randint(0, len(x_train), (b["toy_batch"],)).to(cfg.device)
         return nll_loss(model, x_train[idx])
 
     with _threads(cfg.device):
-        hist = fit_flow(model, loss, steps=b["toy_steps"], lr=b["toy_lr"], lr_final=b.get("toy_lr_final"),
-                        progress=progress, desc=name)
+        hist = fit_flow(model, loss, steps=toy_steps(name, b), lr=b["toy_lr"], lr_final=b.get("toy_lr_final"),
+                        progress=progress, desc=name, seed=cfg.seed, checkpoint=_checkpoint(f"toy-{name}", cfg),
+                        checkpoint_every=b.get("checkpoint_every", 100))
         test_nll = -float(_evaluate(model, x_test, b["eval_tol"]).mean())
         axis, pts, cell = grid(LIM, b["grid"], dtype=cfg.dtype, device=cfg.device)
         times = np.linspace(0.0, b["toy_t1"], b["frames"]).tolist()
@@ -62,7 +84,8 @@ def train_toy(name: str, cfg: Config, *, progress: bool = False) -> dict:
         with torch.no_grad(), _seeded(cfg.seed):
             z0 = model.base_std * torch.randn(b["n_samples"], 2, dtype=cfg.dtype, device=cfg.device)
             zs, _ = model(z0, times=times)
-    return {"name": name, "test_nll": test_nll, "mass": float(dens[-1].sum() * cell),
+    return {"name": name, "test_nll": test_nll, "optimum": toy_entropy(name, **b.get("entropy_mc", {})),
+            "gaussian_nll": gaussian_nll(x_train, x_test), "mass": float(dens[-1].sum() * cell),
             "loss": hist["loss"], "nfe": hist["nfe"], "seconds": sum(hist["seconds"]),
             "ms_per_step": 1000 * float(np.median(hist["seconds"])),
             "times": times, "density": dens, "samples": zs.cpu().numpy(), "data": x_test.cpu().numpy(),
@@ -80,8 +103,9 @@ def _evaluate_at(model: CNF, x: torch.Tensor, t: float, tol: float) -> torch.Ten
 
 
 def train_toys(cfg: Config, *, progress: bool = False) -> dict[str, dict]:
-    """:func:`train_toy` for every density in the budget's ``toys``."""
-    return {name: train_toy(name, cfg, progress=progress) for name in cfg.budget["toys"]}
+    """:func:`train_toy` for every density in the budget's ``toys`` (with a bar over them when ``progress``)."""
+    names = tqdm(cfg.budget["toys"], desc="ch5 toy densities (NLL)", disable=not progress, dynamic_ncols=True)
+    return {name: train_toy(name, cfg, progress=progress) for name in names}
 
 
 def adjoint_gradients(cfg: Config, model: CNF, x: torch.Tensor, *, tol: float = 1e-4) -> dict:

@@ -1,0 +1,86 @@
+"""The command line: every user, data or OS error is one clean line and a non-zero exit, never a traceback."""
+
+import json
+
+import pytest
+
+import nodebook as nb
+from nodebook import __main__ as cli
+from nodebook import results
+
+
+def _fails(argv, capsys, code=None):
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(argv)
+    err = capsys.readouterr().err
+    assert exit_.value.code != 0 and (code is None or exit_.value.code == code)
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+    return err
+
+
+@pytest.fixture
+def no_run(monkeypatch, tmp_path):
+    """Experiments that must not run, and results written to a throw-away folder."""
+    monkeypatch.setattr(results, "results_dir", lambda: tmp_path)
+    ch1 = nb.experiments.load("ch1")
+    monkeypatch.setattr(ch1, "run", lambda cfg: (_ for _ in ()).throw(AssertionError("should not run")))
+    return tmp_path
+
+
+@pytest.mark.parametrize("setting, message", [
+    ("n_steps=8", r"--set n_steps: expected a list like the budget's \[8, 16, .*got an integer 8"),
+    ("n_steps=[8, \"x\"]", r"--set n_steps: expected a list .*got a list \[8, \"x\"\]"),
+    ("bench_batch=1.5", r"--set bench_batch: expected an integer like the budget's 128; got a number 1.5"),
+    ("bench_batch=true", r"expected an integer .*got true/false true"),
+    ("time_s=fast", r"--set time_s: expected an integer like the budget's 60; got text \"fast\""),
+    ("bench_batch=null", r"expected an integer .*got null"),
+])
+def test_set_checks_the_type_of_the_entry_it_replaces(no_run, capsys, setting, message):
+    err = _fails(["reproduce", "1", "--mode", "quick", "--set", setting], capsys, code=2)
+    assert err.startswith("python -m nodebook: error: ")
+    assert __import__("re").search(message, err), err
+    assert not list(no_run.iterdir())
+
+
+def test_set_accepts_values_of_the_right_type(monkeypatch, tmp_path):
+    monkeypatch.setattr(results, "results_dir", lambda: tmp_path)
+    out = cli.apply_overrides({"lr": 0.1, "steps": 5, "tol": [1e-3, 1e-4], "n": None, "name": "a"},
+                              {"lr": 1, "steps": 7, "tol": [1e-2], "n": 50, "name": "b"})
+    assert out == {"lr": 1, "steps": 7, "tol": [1e-2], "n": 50, "name": "b"}
+    # null where the other mode has null (PhysioNet: all patients in full mode)
+    quick, full = nb.config.BUDGETS["ch6"]["quick"], nb.config.BUDGETS["ch6"]["full"]
+    out = cli.apply_overrides(quick, {"physionet.max_patients": None}, "ch6", [full])
+    assert out["physionet"]["max_patients"] is None
+
+
+def test_a_data_or_os_error_in_a_run_is_one_line(monkeypatch, tmp_path, capsys):
+    monkeypatch.setattr(results, "results_dir", lambda: tmp_path)
+    ch1 = nb.experiments.load("ch1")
+
+    def missing(cfg):
+        raise FileNotFoundError("PhysioNet 2012 data not found: expected one file per patient in /x/set-a\n"
+                                "(second line)")
+
+    monkeypatch.setattr(ch1, "run", missing)
+    err = _fails(["reproduce", "1", "--mode", "quick"], capsys, code=1)
+    assert "error: FileNotFoundError: PhysioNet 2012 data not found" in err and "(second line)" in err
+    monkeypatch.setattr(ch1, "run", lambda cfg: (_ for _ in ()).throw(FloatingPointError("the loss is nan")))
+    assert "FloatingPointError: the loss is nan" in _fails(["reproduce", "1", "--mode", "quick"], capsys)
+    with pytest.raises(FloatingPointError):  # --traceback shows the real thing
+        cli.main(["reproduce", "1", "--mode", "quick", "--traceback"])
+
+
+def test_bad_device_and_unknown_chapter_are_one_line(no_run, capsys, monkeypatch):
+    import torch
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: False)
+    assert "device 'mps' was asked for but is not available" in _fails(
+        ["reproduce", "1", "--mode", "quick", "--device", "mps"], capsys)
+    assert "unknown chapter '9'" in _fails(["reproduce", "9"], capsys)
+    assert "unknown budget key 'nope'" in _fails(["reproduce", "1", "--set", "nope=1"], capsys)
+
+
+def test_show_with_a_results_file_that_is_not_an_object(monkeypatch, tmp_path, capsys):
+    monkeypatch.setattr(results, "results_dir", lambda: tmp_path)
+    (tmp_path / "ch1.json").write_text(json.dumps([1, 2]))
+    err = _fails(["show", "1"], capsys, code=2)
+    assert "ch1.json is not a nodebook results file: expected a JSON object" in err

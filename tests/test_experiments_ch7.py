@@ -1,0 +1,131 @@
+"""Chapter 7's experiments at tiny sizes: they run, return plain data, and show what the chapter says."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+import nodebook as nb
+from nodebook.experiments import ch7
+from nodebook.results import to_jsonable
+
+TINY = {
+    "stiff": {"mus": [1, 300], "t1": 1.0, "tol": 1e-4, "max_steps": 5000, "repeat": 1},
+    "reg": {"toy": "8gaussians", "hidden": [8], "t1": 1.0, "tol": 1e-3, "eval_tol": 1e-4, "lams": [0.0, 0.5],
+            "steps": 3, "batch": 16, "lr": 1e-2, "n_train": 200, "n_test": 50, "eval_every": 2,
+            "eval_points": 20},
+    "adjoint": {"dim": 2, "width": 8, "batch": 4, "tol": 1e-4, "gain": 1.0, "t1": 2.0, "repeat": 1},
+    "devices": {"widths": [4], "batches": [1, 8], "repeat": 2, "compile": False, "compile_width": 4,
+                "compile_batches": [1]},
+    "precision": {"tols": [1e-3, 1e-5, 1e-7, 1e-9, 1e-11], "t1": 5.0},
+}
+
+
+@pytest.fixture(scope="module")
+def cfg():
+    c = nb.setup("ch7", mode="quick", plots=False, verbose=False)
+    c.budget.clear()
+    c.budget.update(TINY)
+    return c
+
+
+def test_budgets_have_the_keys_the_experiments_read():
+    for mode in ("quick", "full"):
+        budget = nb.config.BUDGETS["ch7"][mode]
+        for part, keys in TINY.items():
+            assert set(keys) <= set(budget[part]), (mode, part, set(keys) - set(budget[part]))
+    assert nb.config.CHAPTERS["ch7"] == "07_practice"
+
+
+def test_stiffness_sweep_implicit_wins_when_stiff_and_agrees(cfg):
+    out = ch7.stiffness_sweep(cfg)
+    by = {(r["mu"], r["method"]): r for r in out["rows"]}
+    assert by[(1, "dopri5")]["nfe"] < by[(1, "sdirk2")]["nfe"]  # not stiff: the explicit high-order method wins
+    assert by[(300, "sdirk2")]["nfe"] * 5 < by[(300, "dopri5")]["nfe"]
+    for mu in (1, 300):
+        assert by[(mu, "dopri5")]["endpoint_diff"] < 1e-2
+    assert len(by[(300, "dopri5")]["step_h"]) <= ch7.stiff.MAX_POINTS + 1
+
+
+def test_stiff_solve_that_hits_max_steps_is_reported_not_raised():
+    r = ch7.solve_vdp(1e4, "dopri5", t1=1.0, tol=1e-4, max_steps=50)
+    assert r["failed"] and r["t_reached"] < 1.0 and r["y_end"] is None
+
+
+def test_regularisation_runs_and_records_nfe(cfg):
+    out = ch7.regularisation(cfg)
+    assert [r["lam"] for r in out["runs"]] == [0.0, 0.5]
+    for r in out["runs"]:
+        assert len(r["nfe_train"]) == 3 and r["eval_step"] == [0, 2]
+        assert r["final_nfe"] > 0 and r["test_nll"] == r["test_nll"]  # finite
+    assert out["runs"][0]["nfe_ratio"] == 1.0 and out["runs"][0]["nll_diff"] == 0.0
+
+
+def test_seminorm_comparison_has_every_norm(cfg):
+    rows = ch7.seminorm_comparison(cfg)["rows"]
+    assert {(r["library"], r["norm"]) for r in rows} >= {("nodebook", n) for n in nb.adjoint.NORMS}
+    assert all(r["rel_error"] < 1e-2 for r in rows)
+
+
+def test_device_sweep_and_crossover(cfg):
+    out = ch7.device_sweep(cfg)
+    assert out["cuda"] == torch.cuda.is_available()
+    assert len(out["rows"]) == len(out["targets"]) * 2
+    rows = [{"target": "a", "width": 1, "batch": b, "seconds": 1.0} for b in (1, 2, 4)]
+    rows += [{"target": "b", "width": 1, "batch": b, "seconds": s} for b, s in ((1, 2.0), (2, 0.5), (4, 0.5))]
+    assert ch7.crossover(rows, 1, "b", base="a") == 2
+    assert ch7.crossover(rows, 1, "a", base="b") is None
+
+
+def test_precision_float32_floors_float64_does_not(cfg):
+    out = ch7.precision_sweep(cfg)
+    assert out["float32_floor_tol"] is not None and out["float32_floor_tol"] >= 1e-9
+    err = {(r["dtype"], r["tol"]): r["error"] for r in out["rows"]}
+    assert err[("float64", 1e-11)] < 1e-8 < err[("float32", 1e-11)]
+
+
+def test_floor_tolerance_on_made_up_errors():
+    rows = [{"dtype": "x", "tol": t, "error": e} for t, e in ((1e-3, 1e-3), (1e-5, 1e-5), (1e-7, 3e-7),
+                                                                (1e-9, 4e-7))]
+    assert ch7.floor_tolerance(rows, "x") == 1e-7
+
+
+def test_run_is_json_serialisable(cfg, monkeypatch):
+    monkeypatch.setattr(ch7, "regularisation", lambda c, progress=False: {"runs": []})
+    json.dumps(to_jsonable(ch7.run(cfg)))
+
+
+def test_checks_pass_right_answers_and_reject_wrong_ones_without_the_answer(capsys):
+    def backward_euler(f, t, y, h):
+        z = y.clone()
+        for _ in range(60):
+            jac = torch.autograd.functional.jacobian(lambda v: f(t + h, v), z)
+            z = z - torch.linalg.solve(torch.eye(len(y), dtype=y.dtype) - h * jac, z - y - h * f(t + h, z))
+        return z
+
+    ch7.check_backward_euler(backward_euler)
+    with pytest.raises(AssertionError, match="not the backward-Euler step") as err:
+        ch7.check_backward_euler(lambda f, t, y, h: y + h * f(t, y))  # explicit Euler
+    assert "tensor(" not in str(err.value)
+
+    def seminorm(x, n):
+        return max(float(x[:n].pow(2).mean().sqrt()), float(x[n:2 * n].pow(2).mean().sqrt()))
+
+    ch7.check_seminorm(seminorm)
+    with pytest.raises(AssertionError, match="changes with g"):
+        ch7.check_seminorm(lambda x, n: float(x.pow(2).mean().sqrt()))
+    assert "✓" in capsys.readouterr().out
+
+
+def test_figures_draw_quick_and_reference_shaped_data():
+    reg = {"runs": [{"lam": lam, "eval_step": [0, 5], "eval_nfe": [20, n], "test_nll": 3.0} for lam, n in
+                    ((0.0, 32), (0.1, 26))]}
+    fig = ch7.reg_figure(reg, title="t")
+    assert len(fig.data) == 2 and list(fig.data[1].y) == [20, 26]
+    dev = {"targets": ["a", "b"], "rows": [{"target": t, "width": w, "batch": b, "seconds": 1e-3}
+                                           for t in "ab" for w in (4, 8) for b in (1, 2)]}
+    fig = ch7.devices_figure(dev, title="t")
+    assert len(fig.data) == 4 and [tr.visible for tr in fig.data] == [False, False, True, True]
+    assert [s.label for s in fig.layout.sliders[0].steps] == ["4", "8"]
