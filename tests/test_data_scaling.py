@@ -41,7 +41,7 @@ def test_standard_scaler_gives_mean_zero_std_one_on_observed_values():
 
 
 def test_scaler_errors():
-    with pytest.raises(ValueError, match="kind must be one of 'minmax', 'standard'; got 'robust'"):
+    with pytest.raises(ValueError, match="kind must be one of 'minmax', 'standard', 'rubanova'; got 'robust'"):
         FeatureScaler("robust")
     with pytest.raises(RuntimeError, match="not fitted"):
         FeatureScaler().transform(torch.zeros(2, 3))
