@@ -91,4 +91,5 @@ def test_ch5_density_slider_has_its_legend_below_the_plot():
     fig = density_frames_figure(axis, [np.zeros((4, 4))] * 2, [np.zeros((3, 2))] * 2, [0.0, 1.0])
     legend = fig.layout.legend
     assert legend.orientation == "h" and legend.xanchor == "center" and legend.yanchor == "top" and legend.y < 0
+    assert fig.layout.showlegend is True  # plotly hides a one-entry legend: "samples" would go unlabelled
     assert fig.layout.sliders[0].pad.t > fig.layout.margin.b * 0.3  # the slider sits below the legend

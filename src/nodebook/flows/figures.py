@@ -55,10 +55,10 @@ def density_frames_figure(axis: np.ndarray, densities: Sequence[np.ndarray], sam
               "args": [{"z": [zs[k], None], "x": [axis, pts[k][:, 0].tolist()], "y": [axis, pts[k][:, 1].tolist()]},
                        {"title.text": label(k)}, [0, 1]]} for k in range(n_frames)]
     lim = [axis[0], axis[-1]]
-    fig.update_layout(title={"text": label(0)}, height=height, margin={"b": 190},
+    fig.update_layout(title={"text": label(0)}, height=height, margin={"b": 210}, showlegend=True,
                       xaxis={"title": {"text": "x₁"}, "range": lim},
                       yaxis={"title": {"text": "x₂"}, "range": lim, "scaleanchor": "x", "scaleratio": 1},
                       legend={"orientation": "h", "x": 0.5, "xanchor": "center", "y": -0.2, "yanchor": "top"},
-                      sliders=[{"active": 0, "steps": steps, "pad": {"t": 80},
+                      sliders=[{"active": 0, "steps": steps, "pad": {"t": 100},
                                 "currentvalue": {"prefix": "time t = ", "visible": True}}])
     return fig
