@@ -75,8 +75,12 @@ def test_check_odenet_params(capsys):
     head = 2 * c + 10 * c * 10 + 10
     assert ch4.check_odenet_params(stem + dyn + head, channels=c) == stem + dyn + head
     assert "✓" in capsys.readouterr().out
-    with pytest.raises(AssertionError, match="expected .* parameters; got 5"):
-        ch4.check_odenet_params(5, channels=c)
+    exact = stem + dyn + head
+    for wrong, verdict in ((5, "too few"), (exact + 1, "too many")):
+        with pytest.raises(AssertionError, match=f"{wrong} parameters for C = {c} is {verdict}") as err:
+            ch4.check_odenet_params(wrong, channels=c)
+        # a self-check never prints the answer: not the total, not the parts
+        assert str(exact) not in str(err.value) and str(stem) not in str(err.value)
 
 
 def test_unknown_dataset(cfg):

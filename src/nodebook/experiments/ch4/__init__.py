@@ -70,14 +70,19 @@ def run(cfg) -> dict:
 
 def check_odenet_params(n: int, channels: int = 16, length: int = 40, n_classes: int = 10) -> int:
     """Self-check: ``n`` is the parameter count of the chapter's ODE-Net (flattening head) for sequences of
-    ``length`` with ``channels`` channels. Prints ✓ and returns the count, or raises ``AssertionError``."""
+    ``length`` with ``channels`` channels. Prints ✓ and the parts and returns the count; a wrong ``n`` raises
+    :class:`~nodebook.grading.CheckFailed` (an ``AssertionError``) saying too many or too few, never the count."""
+    from ...grading._verdict import CheckFailed, as_number
+
     model = build_table1_model("odenet", in_shape=(length,), channels=channels, n_classes=n_classes, pool=False)
     exact = count_parameters(model)
+    got = as_number(n, "the parameter count")
+    if got != exact:
+        direction = "too many" if got > exact else "too few"
+        raise CheckFailed(
+            f"{got:.0f} parameters for C = {channels} is {direction}. Hint: count stem, dynamics and head "
+            "separately (a conv has c_in·c_out·k weights and c_out biases, a GroupNorm 2·C, and the ODE "
+            "function's convolutions see one extra input channel for t).")
     parts = {p: count_parameters(getattr(model, p)) for p in ("stem", "body", "head")}
-    if int(n) != exact:
-        raise AssertionError(
-            f"expected {exact} parameters; got {n}. Hint: count stem, dynamics and head separately (a conv "
-            "has c_in·c_out·k weights and c_out biases, a GroupNorm 2·C, and the ODE function's convolutions "
-            "see one extra input channel for t). The parts: " + ", ".join(f"{k} {v}" for k, v in parts.items()))
     print(f"✓ {exact} parameters (" + ", ".join(f"{k} {v}" for k, v in parts.items()) + ")")
     return exact
