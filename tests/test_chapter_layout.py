@@ -1,4 +1,4 @@
-"""Pages readable at a glance: build plumbing hidden, exercises labelled, figures as grids (chapters 1, 2 and 5
+"""Pages readable at a glance: build plumbing hidden, exercises labelled, figures as grids (chapters 1 to 5
 so far)."""
 
 import re
@@ -10,7 +10,7 @@ import pytest
 from nodebook.grading import chapter_exercise_minutes, exercises
 
 ROOT = Path(__file__).resolve().parents[1]
-CHAPTERS = ["01_odes_and_solvers", "02_resnet_euler", "05_cnf"]
+CHAPTERS = ["01_odes_and_solvers", "02_resnet_euler", "03_adjoint", "04_odenets", "05_cnf"]
 CELL = re.compile(r"^```\{code-cell\}[^\n]*\n(?P<body>.*?)^```", re.M | re.S)
 
 
@@ -93,3 +93,33 @@ def test_ch5_density_slider_has_its_legend_below_the_plot():
     assert legend.orientation == "h" and legend.xanchor == "center" and legend.yanchor == "top" and legend.y < 0
     assert fig.layout.showlegend is True  # plotly hides a one-entry legend: "samples" would go unlabelled
     assert fig.layout.sliders[0].pad.t > fig.layout.margin.b * 0.3  # the slider sits below the legend
+
+
+# ------------------------------------------------------------------ chapters 3 and 4's reference figures: no strips
+def _ch3_rows():
+    return [{"steps": n, "backprop_mib": n / 10, "nodebook_adjoint_mib": 0.5, "backprop_ms": n,
+             "nodebook_adjoint_ms": 2 * n} for n in (10, 30, 100)]
+
+
+def _ch4_run():
+    scan = [{"tol": tol, "nfe_forward": 20 + i, "step_nfe_forward": 20 + i, "step_nfe_backward": 30 + i,
+             "test_error_pct": 10.0} for i, tol in enumerate((1e-1, 1e-2, 1e-3))]
+    return scan, {"forward": [20] * 30, "backward": [26] * 30}
+
+
+@pytest.mark.parametrize("make", ["ch3", "ch4"])
+def test_ch3_ch4_reference_figures_fit_the_column(make):
+    # a page column is ~688 px; a figure wider than ~8.5 in shrinks its panels to thumbnails there
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from nodebook.experiments import ch3, ch4
+
+    fig = (ch3.memory_steps_figure(_ch3_rows(), _ch3_rows()) if make == "ch3"
+           else ch4.figure3_panels(*_ch4_run(), title="test"))
+    width, _ = fig.get_size_inches()
+    cols = max(ax.get_subplotspec().colspan.stop for ax in fig.axes)
+    plt.close(fig)
+    assert width <= 8.5 and cols <= 2, f"{make}: {cols} columns, {width:.1f} in wide"

@@ -82,7 +82,8 @@ def memory_steps_figure(reference_rows: list[dict] | None, quick_rows: list[dict
 
     colors = dict(zip(("backprop", "nodebook_adjoint"), trace_colors(["backprop", "adjoint"]), strict=True))
     names = {"backprop": "backprop", "nodebook_adjoint": "adjoint"}
-    fig, axes = plt.subplots(1, 2, figsize=(12, 4.3))
+    # stacked, not side by side: a 12 in strip shrinks to thumbnails in the ~688 px page column
+    fig, axes = plt.subplots(2, 1, figsize=(8, 7.5), sharex=True, layout="constrained")
     for rows, style, label in ((reference_rows, "o-", reference_label), (quick_rows, "s--", quick_label)):
         if not rows:
             continue
@@ -91,8 +92,8 @@ def memory_steps_figure(reference_rows: list[dict] | None, quick_rows: list[dict
             for ax, unit in zip(axes, ("mib", "ms"), strict=True):
                 ax.loglog(steps, [r[f"{method}_{unit}"] for r in rows], style, color=colors[method],
                           label=f"{name}, {label}")
-    axes[0].set(xlabel="RK4 steps", ylabel="peak memory of one pass (MiB)",
+    axes[0].set(ylabel="peak memory of one pass (MiB)",
                 title="Backprop's memory grows with the steps; the adjoint's is flat")
-    axes[1].set(xlabel="RK4 steps", ylabel="time of one pass (ms)", title="Both take time in proportion")
+    axes[1].set(xlabel="RK4 steps", ylabel="time of one pass (ms)", title="Both take time in proportion to the steps")
     axes[0].legend(fontsize=8)
     return fig

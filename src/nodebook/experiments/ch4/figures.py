@@ -27,7 +27,8 @@ def figure3(scan: list[dict], curve: dict, *, title: str):
     blue, orange, grey = method_color("dopri5"), PALETTE["orange"], "0.5"
     tols = [r["tol"] for r in scan]
     fwd, bwd = [r["step_nfe_forward"] for r in scan], [r["step_nfe_backward"] for r in scan]
-    fig, axes = plt.subplots(2, 2, figsize=(12, 8.5))
+    # 8.5 in wide with constrained layout: at 12 in the panels shrank to thumbnails in the ~688 px column
+    fig, axes = plt.subplots(2, 2, figsize=(8.5, 7.5), layout="constrained")
     (a, b), (c, d) = axes
 
     a.semilogx(tols, [r["nfe_forward"] for r in scan], "o-", color=blue, label="forward (test pass)")
@@ -35,7 +36,7 @@ def figure3(scan: list[dict], curve: dict, *, title: str):
     a.invert_xaxis()
     a.set(xlabel="tolerance rtol = atol (tighter to the right)", ylabel="NFE",
           title="(a) NFE grows as the tolerance tightens", ylim=(0, None))
-    a.legend()
+    a.legend(fontsize=8)
 
     nfe_f = [r["nfe_forward"] for r in scan]
     errs = [r["test_error_pct"] for r in scan]
@@ -65,5 +66,7 @@ def figure3(scan: list[dict], curve: dict, *, title: str):
             d.plot(steps[w - 1:], mean, color=color, label=f"{name} NFE, mean of {w} steps")
     d.set(xlabel="training step", ylabel="NFE", ylim=(0, None), title="(d) NFE over training")
     d.legend(fontsize=8)
+    for ax in axes.flat:
+        ax.title.set_fontsize(10)
     fig.suptitle(title)
     return fig
