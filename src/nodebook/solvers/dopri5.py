@@ -75,10 +75,11 @@ class Dopri5:
         return torch.tensor(t, dtype=y.dtype, device=y.device)
 
     def _scale(self, *ys: torch.Tensor) -> torch.Tensor:
-        mag = ys[0].detach().abs()
-        for y in ys[1:]:
-            mag = torch.maximum(mag, y.detach().abs())
-        return self.atol + self.rtol * mag
+        with torch.no_grad():
+            mag = ys[0].abs()
+            for y in ys[1:]:
+                mag = torch.maximum(mag, y.abs(), out=mag)
+            return mag.mul_(self.rtol).add_(self.atol)
 
     def initial_step(self, func, t0: float, y0: torch.Tensor, f0: torch.Tensor, span: float,
                      direction: float = 1.0) -> float:
@@ -151,7 +152,9 @@ class Dopri5:
             dtx = dt if (shift is None or not last) else dt + (shift[-1] - shift[0])
             ks = rk_stages(func, t_start, dtx, y, TABLEAU, f0=f0)
             y1 = _combine(y, dtx, TABLEAU.b, ks)
-            ratio = self.norm(dt * _weighted_sum(ERROR, ks).detach() / self._scale(y, y1))
+            with torch.no_grad():  # step-size control only: no graph, in-place on fresh tensors
+                err = _weighted_sum(ERROR, ks).mul_(dt)
+                ratio = self.norm(err.div_(self._scale(y, y1)))
             t_new = t_end if last else tc + dt
             if ratio <= 1.0:  # False for NaN: a non-finite trial step is rejected
                 stats.n_accepted += 1
