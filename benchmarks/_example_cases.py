@@ -135,16 +135,7 @@ def latent_ode_case(*, device: torch.device, seed: int = 0) -> dict:
     ref = _LatentParts().to(device)
     ref.func.func = _ODEFunc(ref.func.func)
     book = copy.deepcopy(ref)
-    # The book's encoder: the same tanh RNN cell, run by torch's fused nn.RNN (W_ih, W_hh split from i2h).
-    rnn = nn.RNN(2, book.rnn_units, batch_first=True).to(device)
-    with torch.no_grad():
-        rnn.weight_ih_l0.copy_(book.i2h.weight[:, :2])
-        rnn.weight_hh_l0.copy_(book.i2h.weight[:, 2:])
-        rnn.bias_ih_l0.copy_(book.i2h.bias)
-        rnn.bias_hh_l0.zero_()
-    rnn.bias_hh_l0.requires_grad_(False)
-    book.rnn = rnn
-    opts = {id(m): torch.optim.Adam([p for p in m.parameters() if p.requires_grad], lr=1e-2) for m in (ref, book)}
+    opts = {id(m): torch.optim.Adam(m.parameters(), lr=1e-2) for m in (ref, book)}
 
     def noise(i, like):
         g = torch.Generator().manual_seed(10_000 + i)
@@ -166,8 +157,13 @@ def latent_ode_case(*, device: torch.device, seed: int = 0) -> dict:
 
     def book_step(i):
         opts[id(book)].zero_grad()
-        _, h = book.rnn(x.flip(1))
-        out = book.h2o(h[0])
+        # The same tanh RNN cell, with the output layer applied once to the last state (the example
+        # applies it at every step and keeps the last). A plain loop: torch's fused nn.RNN measured
+        # 41-45 ms against 24-25 ms for this loop on CPU (it also builds the whole output sequence).
+        h = torch.zeros(len(x), book.rnn_units, device=device)
+        for k in reversed(range(x.shape[1])):
+            h = torch.tanh(book.i2h(torch.cat([x[:, k], h], 1)))
+        out = book.h2o(h)
         mean, logvar = out[:, :book.latent], out[:, book.latent:]
         z0 = noise(i, mean) * (0.5 * logvar).exp() + mean
         pred = book.dec(nb.odeint(book.func, z0, ts, method="dopri5", rtol=1e-7, atol=1e-9).permute(1, 0, 2))
@@ -179,7 +175,7 @@ def latent_ode_case(*, device: torch.device, seed: int = 0) -> dict:
     return {"torchdiffeq": ref_step, "nodebook": book_step,
             "settings": {"data": "1000 spirals x 100 points, noise 0.3", "encoder": "tanh RNN 25 units",
                          "latent ODE": "4-20-20-4 ELU", "solver": "dopri5 rtol 1e-7 atol 1e-9",
-                         "optimizer": "Adam 1e-2", "book encoder": "torch.nn.RNN (same cell, fused loop)"}}
+                         "optimizer": "Adam 1e-2", "book encoder": "same cell, output layer once at the end"}}
 
 
 # ------------------------------------------------------------------------------------------------ cnf

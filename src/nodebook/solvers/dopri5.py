@@ -75,10 +75,11 @@ class Dopri5:
         return torch.tensor(t, dtype=y.dtype, device=y.device)
 
     def _scale(self, *ys: torch.Tensor) -> torch.Tensor:
-        mag = ys[0].detach().abs()
-        for y in ys[1:]:
-            mag = torch.maximum(mag, y.detach().abs())
-        return self.atol + self.rtol * mag
+        with torch.no_grad():
+            mag = ys[0].abs()
+            for y in ys[1:]:
+                mag = torch.maximum(mag, y.abs(), out=mag)
+            return mag.mul_(self.rtol).add_(self.atol)
 
     def initial_step(self, func, t0: float, y0: torch.Tensor, f0: torch.Tensor, span: float,
                      direction: float = 1.0) -> float:
@@ -133,7 +134,7 @@ class Dopri5:
         eps = torch.finfo(y0.dtype).eps
         # A step that ends within this of t_end ends at t_end: no sliver step of a few ulps after it.
         slack = 64 * eps * max(abs(t0), abs(t_end), span)
-        ys = [y0]
+        ys = [y0.unsqueeze(0)]
         j = 1
         tc, y = t0, y0
         while j < len(t_out):
@@ -151,21 +152,19 @@ class Dopri5:
             dtx = dt if (shift is None or not last) else dt + (shift[-1] - shift[0])
             ks = rk_stages(func, t_start, dtx, y, TABLEAU, f0=f0)
             y1 = _combine(y, dtx, TABLEAU.b, ks)
-            ratio = self.norm(dt * _weighted_sum(ERROR, ks).detach() / self._scale(y, y1))
+            with torch.no_grad():  # step-size control only: no graph, in-place on fresh tensors
+                err = _weighted_sum(ERROR, ks).mul_(dt)
+                ratio = self.norm(err.div_(self._scale(y, y1)))
             t_new = t_end if last else tc + dt
             if ratio <= 1.0:  # False for NaN: a non-finite trial step is rejected
                 stats.n_accepted += 1
                 stats.accepted.append((tc, dt))
                 # Fill in every output time this step passed.
+                j0 = j
                 while j < len(t_out) and direction * (t_out[j] - t_new) <= 0:
-                    if t_out[j] == t_new:
-                        ys.append(y1 if (shift is None or last) else y1 + (shift[j] - shift[0]) * ks[-1])
-                    else:
-                        theta = (t_out[j] - tc) / dt
-                        if shift is not None:
-                            theta = (t_out[j] - tc + (shift[j] - shift[0])) / dtx
-                        ys.append(self._dense(y, y1, ks, dtx, theta))
                     j += 1
+                if j > j0:
+                    ys.append(self._outputs(y, y1, ks, dt, dtx, tc, t_new, t_out[j0:j], shift, j0, last))
                 tc, y, f0 = t_new, y1, ks[-1]
             else:
                 stats.n_rejected += 1
@@ -182,18 +181,41 @@ class Dopri5:
                         "singularity), or the problem is stiff; check the dynamics, try a smaller time span, "
                         "a looser rtol/atol, or an implicit solver.",
                         t=tc, stats=stats)
-        return torch.stack(ys)
+        return torch.cat(ys)
+
+    def _outputs(self, y, y1, ks, dt, dtx, tc, t_new, times, shift, j0, last) -> torch.Tensor:
+        """``(len(times), *y.shape)``: the solution at the output times one accepted step passed.
+
+        The step's end is ``y1`` itself; times inside it come from one batched evaluation of the
+        continuous extension (its coefficients computed once per step, not once per output time).
+        """
+        exact = times[-1] == t_new
+        inner = times[:-1] if exact else times
+        out = []
+        if inner:
+            if shift is None:
+                theta = torch.tensor([(tj - tc) / dt for tj in inner], dtype=y.dtype, device=y.device)
+            else:  # differentiable times: each theta carries its time's graph
+                theta = torch.stack([(tj - tc + (shift[j0 + i] - shift[0])) / dtx for i, tj in enumerate(inner)])
+            out.append(self._dense(y, y1, ks, dtx, theta.view(-1, *([1] * y.dim()))))
+        if exact:
+            j = j0 + len(times) - 1
+            out.append((y1 if (shift is None or last) else y1 + (shift[j] - shift[0]) * ks[-1]).unsqueeze(0))
+        return out[0] if len(out) == 1 else torch.cat(out)
 
     @staticmethod
     def _dense(y0: torch.Tensor, y1: torch.Tensor, ks: list[torch.Tensor], dt, theta) -> torch.Tensor:
-        """Fourth-order continuous extension at ``t + theta * dt`` (Hairer's ``CONTD5``)."""
+        """Fourth-order continuous extension at ``t + theta * dt`` (Hairer's ``CONTD5``).
+
+        ``theta``: a float, or a tensor shaped ``(m, 1, ..., 1)`` for ``m`` times at once (then the
+        result is ``(m, *y0.shape)``).
+        """
         ydiff = y1 - y0
         bspl = dt * ks[0] - ydiff
         r4 = ydiff - dt * ks[-1] - bspl
         r5 = dt * _weighted_sum(DENSE, ks)
         th1 = 1.0 - theta
         return y0 + theta * (ydiff + th1 * (bspl + theta * (r4 + th1 * r5)))
-
 
 def _time_shifts(t: torch.Tensor | None, y0: torch.Tensor) -> list[torch.Tensor] | None:
     """For times that require grad: ``t[j] - t[j].detach()``, zero in value, one in derivative.
