@@ -1,5 +1,5 @@
-"""Pages readable at a glance: build plumbing hidden, exercises labelled, figures as grids (chapters 1 to 5
-so far)."""
+"""Pages readable at a glance: build plumbing hidden, exercises labelled, figures as grids, display
+equations short (chapters 1 to 7)."""
 
 import re
 from pathlib import Path
@@ -10,7 +10,8 @@ import pytest
 from nodebook.grading import chapter_exercise_minutes, exercises
 
 ROOT = Path(__file__).resolve().parents[1]
-CHAPTERS = ["01_odes_and_solvers", "02_resnet_euler", "03_adjoint", "04_odenets", "05_cnf"]
+CHAPTERS = ["01_odes_and_solvers", "02_resnet_euler", "03_adjoint", "04_odenets", "05_cnf", "06_latent_ode",
+            "07_practice"]
 CELL = re.compile(r"^```\{code-cell\}[^\n]*\n(?P<body>.*?)^```", re.M | re.S)
 
 
@@ -123,3 +124,23 @@ def test_ch3_ch4_reference_figures_fit_the_column(make):
     cols = max(ax.get_subplotspec().colspan.stop for ax in fig.axes)
     plt.close(fig)
     assert width <= 8.5 and cols <= 2, f"{make}: {cols} columns, {width:.1f} in wide"
+
+
+# ------------------------------------------------------------------ display equations fit the page column
+def _rendered_lines(stem):
+    """Each line a display equation renders, as its LaTeX source with spacing and sizing commands removed."""
+    text = (ROOT / "chapters" / f"{stem}.md").read_text()
+    for m in re.finditer(r"^\$\$\n(.*?)\n\$\$", text, re.M | re.S):
+        body = re.sub(r"\\(?:begin|end)\{aligned\}|\\(?:big|Big|bigg|left|right|mathrm|mathbb|mathcal|operatorname)\b"
+                      r"|\\[,;! ]|[{}&]", "", m[1])
+        body = re.sub(r"\\[a-zA-Z]+", "x", body)  # any other command draws about one glyph
+        for line in body.split("\\\\"):
+            yield " ".join(line.split())
+
+
+@pytest.mark.parametrize("stem", ["06_latent_ode", "07_practice"])
+def test_display_equations_are_broken_into_short_lines(stem):
+    # Chapter 6's one-line ELBO and generative model (99 and 116 glyphs by this crude count) measured
+    # 807-936 px, 8-9.5 px a glyph; 70 glyphs stay under ~665 px of the 688 px column
+    long = [line for line in _rendered_lines(stem) if len(line) > 70]
+    assert not long, f"{stem}: equation lines too wide for the column (break with aligned):\n" + "\n".join(long)
