@@ -39,23 +39,11 @@ def skip_or_fail(reason: str) -> None:
 
 
 def toc_docnames() -> list[str]:
-    """Every page listed in _toc.yml (root first, then parts/chapters/sections in order)."""
-    import yaml
+    """Every page listed in _toc.yml (root first, then parts/chapters/sections in order): the same list the
+    student PDF prints (:func:`nodebook.booktools.pdf.toc_docnames`)."""
+    from nodebook.booktools.pdf import toc_docnames as read_toc
 
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
-    names = [toc["root"]]
-
-    def walk(entries):
-        for entry in entries or []:
-            if "file" in entry:
-                names.append(entry["file"])
-            walk(entry.get("sections"))
-            walk(entry.get("chapters"))
-
-    walk(toc.get("chapters"))
-    for part in toc.get("parts", []):
-        walk(part.get("chapters"))
-    return [str(Path(n).with_suffix("")) if n.endswith((".md", ".ipynb")) else n for n in names]
+    return read_toc(ROOT)
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
