@@ -108,14 +108,19 @@ class CNF(nn.Module):
         if self.func.trace == "hutchinson":
             self.func.noise = sample_noise(tuple(z.shape), self.noise, dtype=z.dtype, device=z.device,
                                            generator=generator)
-        state = torch.cat([z, logp[:, None]], 1)
+        ys = self._solve(torch.cat([z, logp[:, None]], 1), t)
+        return ys[..., :self.dim], ys[..., self.dim]
+
+    def _solve(self, state: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+        """The augmented state at every time in ``t`` (through the adjoint when asked and grad is on);
+        sets ``last_nfe``."""
         if self.adjoint and torch.is_grad_enabled():
             ys = odeint_adjoint(self.func, state, t, stats=self._adjoint_stats, **self.solver)
             self.last_nfe = self._adjoint_stats.forward.nfe
-        else:
-            sol = solve(self.func, state, t, **self.solver)
-            ys, self.last_nfe = sol.ys, sol.stats.nfe
-        return ys[..., :self.dim], ys[..., self.dim]
+            return ys
+        sol = solve(self.func, state, t, **self.solver)
+        self.last_nfe = sol.stats.nfe
+        return sol.ys
 
     def inverse(self, x: torch.Tensor, *, t: float | None = None,
                 generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:

@@ -17,8 +17,6 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ..adjoint import odeint_adjoint
-from ..solvers import solve
 from .cnf import CNF
 from .densities import check_points
 
@@ -63,13 +61,7 @@ class RegularisedCNF(CNF):
                   generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         check_points(z, self.dim)
         t = torch.as_tensor(times, dtype=z.dtype, device=z.device)
-        state = torch.cat([z, logp[:, None], z.new_zeros(len(z), 2)], 1)
-        if self.adjoint and torch.is_grad_enabled():
-            ys = odeint_adjoint(self.func, state, t, stats=self._adjoint_stats, **self.solver)
-            self.last_nfe = self._adjoint_stats.forward.nfe
-        else:
-            sol = solve(self.func, state, t, **self.solver)
-            ys, self.last_nfe = sol.ys, sol.stats.nfe
+        ys = self._solve(torch.cat([z, logp[:, None], z.new_zeros(len(z), 2)], 1), t)
         sign = 1.0 if float(t[-1]) > float(t[0]) else -1.0  # a backward solve integrates -∫
         self.last_kinetic, self.last_frobenius = sign * ys[-1, :, self.dim + 1], sign * ys[-1, :, self.dim + 2]
         return ys[..., :self.dim], ys[..., self.dim]
