@@ -61,3 +61,43 @@ def test_log_density_is_that_of_the_plain_cnf_and_the_loss_adds_the_penalties():
 def test_loss_rejects_a_plain_cnf():
     with pytest.raises(TypeError, match="model must be a RegularisedCNF; got CNF"):
         flows.regularised_nll_loss(flows.CNF(flows.ConcatSquashDynamics(2, (4,))), torch.zeros(2, 2))
+
+
+# ------------------------------------------------------------------ tolerances and weights (issue 21)
+def _exact_log_prob(x: torch.Tensor, t1: float) -> torch.Tensor:
+    """log p(x) of the linear flow: z₀ = exp(-A T) x, log p(x) = log N(z₀; 0, I) - T tr A."""
+    z0 = x @ torch.linalg.matrix_exp(-A * t1).T
+    return flows.standard_normal_log_prob(z0, 1.0) - t1 * float(torch.trace(A))
+
+
+@pytest.mark.parametrize("cls", [flows.CNF, flows.RegularisedCNF])
+@pytest.mark.parametrize("method", ["dopri5", "sdirk2"])
+def test_tolerances_reach_every_adaptive_method(cls, method):
+    x = torch.tensor([[0.5, -1.0], [1.5, 0.2], [-0.3, 0.8]], dtype=F64)
+    exact = _exact_log_prob(x, 1.0)
+    nfe, err = {}, {}
+    for tol in (1e-2, 1e-6):
+        model = cls(Linear(), method=method, rtol=tol, atol=tol).double()
+        with torch.no_grad():
+            err[tol] = float((model.log_prob(x) - exact).abs().max())
+        nfe[tol] = model.last_nfe
+    assert nfe[1e-6] > 2 * nfe[1e-2], nfe  # a tighter tolerance costs more steps...
+    assert err[1e-6] < 1e-4 and err[1e-6] < err[1e-2], err  # ...and buys accuracy
+
+
+def test_tolerances_with_a_fixed_step_method_are_refused():
+    with pytest.raises(ValueError, match="rtol/atol control adaptive methods only; 'rk4' is fixed-step"):
+        flows.CNF(Linear(), method="rk4", rtol=1e-3, options={"step_size": 0.1})
+    flows.CNF(Linear(), method="rk4", options={"step_size": 0.1})  # no tolerances: fine
+    with pytest.raises(ValueError, match="unknown method 'rk5'"):
+        flows.CNF(Linear(), method="rk5")
+
+
+@pytest.mark.parametrize("weight", [-0.1, float("nan"), float("inf"), "0.1", True])
+@pytest.mark.parametrize("name", ["kinetic", "frobenius"])
+def test_bad_regulariser_weights_are_refused(name, weight):
+    model = flows.RegularisedCNF(Linear(), rtol=1e-4, atol=1e-4).double()
+    x = torch.zeros(2, 2, dtype=F64)
+    error = TypeError if isinstance(weight, (str, bool)) else ValueError
+    with pytest.raises(error, match=f"{name} must be"):
+        flows.regularised_nll_loss(model, x, **{name: weight})

@@ -17,7 +17,7 @@ from torch import nn
 
 from .. import _validate
 from ..adjoint import AdjointStats, odeint_adjoint
-from ..solvers import solve
+from ..solvers import SOLVERS, solve
 from .densities import check_points
 from .planar import standard_normal_log_prob
 from .trace import NOISES, exact_trace, hutchinson_trace, sample_noise
@@ -52,6 +52,18 @@ class _Augmented(nn.Module):
         return torch.cat([f, -tr[:, None]], 1)
 
 
+def _tolerances(method: str, rtol: float | None, atol: float | None) -> dict:
+    """The solver's tolerance arguments: 1e-5 by default for every adaptive method; none for a fixed step."""
+    if method not in SOLVERS:
+        raise ValueError(f"unknown method {method!r}; known methods: {', '.join(sorted(SOLVERS))}")
+    if SOLVERS[method].adaptive:
+        return {"rtol": 1e-5 if rtol is None else rtol, "atol": 1e-5 if atol is None else atol}
+    if rtol is not None or atol is not None:
+        raise ValueError(f"rtol/atol control adaptive methods only; {method!r} is fixed-step: "
+                         "set options={'step_size': h} instead (or leave rtol/atol out)")
+    return {}
+
+
 class CNF(nn.Module):
     """A CNF on ``[0, T]`` with a Gaussian base; samples and log-densities in both directions.
 
@@ -62,7 +74,8 @@ class CNF(nn.Module):
         base_std: standard deviation ``σ`` of the base ``N(0, σ²I)``.
         trace: one of ``TRACES``; ``"analytic"`` needs ``dynamics.with_divergence``.
         noise: ``"rademacher"`` or ``"gaussian"``, for the Hutchinson trace.
-        method, rtol, atol, options: the solver (as :func:`nodebook.solve`).
+        method, rtol, atol, options: the solver (as :func:`nodebook.solve`); rtol and atol (default 1e-5
+            each) go to every adaptive method and are refused with a fixed-step one.
         adjoint: differentiate with :func:`nodebook.odeint_adjoint` instead of through the solver.
 
     After each solve, ``last_nfe`` holds its function evaluations (``last_backward_nfe`` the adjoint's,
@@ -71,7 +84,7 @@ class CNF(nn.Module):
 
     def __init__(self, dynamics: nn.Module, *, dim: int = 2, t1: float = 1.0, base_std: float = 1.0,
                  trace: str = "exact", noise: str = "rademacher", method: str = "dopri5",
-                 rtol: float | None = 1e-5, atol: float | None = 1e-5, options: dict | None = None,
+                 rtol: float | None = None, atol: float | None = None, options: dict | None = None,
                  adjoint: bool = False):
         super().__init__()
         if trace not in TRACES:
@@ -86,9 +99,7 @@ class CNF(nn.Module):
         self.base_std = _validate.positive_float("base_std", base_std)
         self.func = _Augmented(dynamics, dim, trace)
         self.noise = noise
-        self.solver = {"method": method, "options": options}
-        if method == "dopri5":
-            self.solver.update(rtol=rtol, atol=atol)
+        self.solver = {"method": method, "options": options, **_tolerances(method, rtol, atol)}
         self.adjoint = adjoint
         self.last_nfe, self._adjoint_stats = 0, AdjointStats()
 

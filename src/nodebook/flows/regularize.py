@@ -17,6 +17,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from .. import _validate
 from .cnf import CNF
 from .densities import check_points
 
@@ -69,8 +70,10 @@ class RegularisedCNF(CNF):
 
 def regularised_nll_loss(model: RegularisedCNF, x: torch.Tensor, *, kinetic: float = 0.0,
                          frobenius: float = 0.0) -> torch.Tensor:
-    """``-E[log q(x)] + kinetic · E[K] + frobenius · E[B]`` (Finlay et al.'s λ_K and λ_J)."""
+    """``-E[log q(x)] + kinetic · E[K] + frobenius · E[B]`` (Finlay et al.'s λ_K and λ_J, finite and >= 0)."""
     if not isinstance(model, RegularisedCNF):
         raise TypeError(f"model must be a RegularisedCNF; got {type(model).__name__}")
+    kinetic = _validate.positive_float("kinetic", kinetic, allow_zero=True)
+    frobenius = _validate.positive_float("frobenius", frobenius, allow_zero=True)
     nll = -model.log_prob(x).mean()
     return nll + kinetic * model.last_kinetic.mean() + frobenius * model.last_frobenius.mean()
