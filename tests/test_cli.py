@@ -84,3 +84,71 @@ def test_show_with_a_results_file_that_is_not_an_object(monkeypatch, tmp_path, c
     (tmp_path / "ch1.json").write_text(json.dumps([1, 2]))
     err = _fails(["show", "1"], capsys, code=2)
     assert "ch1.json is not a nodebook results file: expected a JSON object" in err
+
+
+# ------------------------------------------------------------------ --set tables and values (issue 21)
+def test_set_with_a_partial_table_merges_into_it():
+    quick, full = nb.config.BUDGETS["ch7"]["quick"], nb.config.BUDGETS["ch7"]["full"]
+    out = cli.apply_overrides(quick, {"stiff": {"mus": [1]}}, "ch7", [full])
+    assert out["stiff"] == {**quick["stiff"], "mus": [1]}  # t1, tol, max_steps, repeat kept
+    out = cli.apply_overrides(quick, {"stiff": {"mus": [1], "t1": 2}, "reg.lams": [0.0]}, "ch7", [full])
+    assert out["stiff"]["t1"] == 2 and out["stiff"]["tol"] == quick["stiff"]["tol"] and out["reg"]["lams"] == [0.0]
+    assert quick["stiff"]["mus"] == [1, 10, 100, 1000]  # the budget itself is untouched
+
+
+@pytest.mark.parametrize("setting, message", [
+    ('stiff={"mus": [1], "mu": 3}', r"unknown budget key 'stiff\.mu': stiff has no 'mu'; valid keys: max_steps, mus"),
+    ('stiff={"mus": 1}', r"--set stiff\.mus: expected a list like the budget's \[1, 10, 100, 1000\]; got an integer 1"),
+    ('stiff={"max_steps": 0}', r"--set stiff\.max_steps: expected an integer > 0 like the budget's 20000; got 0"),
+])
+def test_set_with_a_bad_table_names_the_entry(monkeypatch, tmp_path, capsys, setting, message):
+    monkeypatch.setattr(results, "results_dir", lambda: tmp_path)
+    err = _fails(["reproduce", "7", "--mode", "quick", "--set", setting], capsys, code=2)
+    assert __import__("re").search(message, err), err
+
+
+def test_a_table_that_replaces_a_number_must_have_every_key(capsys, no_run):
+    quick, full = nb.config.BUDGETS["ch5"]["quick"], nb.config.BUDGETS["ch5"]["full"]
+    message = r"--set toy_steps: a table here needs the keys of the other mode's table \(.*\); missing 2spirals, "
+    with pytest.raises(ValueError, match=message + "8gaussians, checkerboard, circles, pinwheel"):
+        cli.apply_overrides(quick, {"toy_steps": {"moons": 100}}, "ch5", [full])
+    table = dict.fromkeys(full["toy_steps"], 10)
+    assert cli.apply_overrides(quick, {"toy_steps": table}, "ch5", [full])["toy_steps"] == table
+    with pytest.raises(ValueError, match=r"--set toy_steps\.moons: expected an integer > 0"):
+        cli.apply_overrides(quick, {"toy_steps": {**table, "moons": 0}}, "ch5", [full])
+
+
+@pytest.mark.parametrize("setting, message", [
+    ("bench_batch=0", r"--set bench_batch: expected an integer > 0 like the budget's 128; got 0"),
+    ("bench_batch=-5", r"--set bench_batch: expected an integer > 0 like the budget's 128; got -5"),
+    ("n_steps=[8, 0]", r"--set n_steps: expected integers > 0 like the budget's \[8, 16, .*; got 0"),
+    ("n_steps=[]", r"--set n_steps: expected a non-empty list like the budget's \[8, 16"),
+    ("tolerances=[1e-3, NaN]", r"--set tolerances: expected finite numbers like the budget's \[0.01, .*; got NaN"),
+    ("tolerances=[0]", r"--set tolerances: expected numbers > 0 like the budget's \[0.01, .*; got 0"),
+    ("time_s=Infinity", r"--set time_s: expected an integer like the budget's 60; got a number Infinity"),
+])
+def test_set_refuses_values_that_make_no_sense(no_run, capsys, setting, message):
+    err = _fails(["reproduce", "1", "--mode", "quick", "--set", setting], capsys, code=2)
+    assert __import__("re").search(message, err), err
+    assert not list(no_run.iterdir())
+
+
+def test_set_accepts_zero_where_zero_means_something():
+    for chapter, key in [("ch3", "threads"), ("ch4", "weight_decay"), ("ch6", "spirals.kl_warmup")]:
+        budgets = nb.config.BUDGETS[chapter]
+        out = cli.apply_overrides(budgets["quick"], {key: 0}, chapter, [budgets["full"]])
+        node = out
+        for part in key.split("."):
+            node = node[part]
+        assert node == 0
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["reproduce", "1", "--mode", "slow"], r"argument --mode: invalid choice: 'slow'"),
+    (["reproduce", "1", "--seed", "x"], r"argument --seed: invalid int value: 'x'"),
+    (["reproduce"], r"the following arguments are required: chapter"),
+    (["nope"], r"argument command: invalid choice: 'nope'"),
+])
+def test_argument_errors_are_one_line(capsys, argv, message):
+    err = _fails(argv, capsys, code=2)
+    assert err.startswith("python -m nodebook") and __import__("re").search(message, err), err

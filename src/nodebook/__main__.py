@@ -18,102 +18,21 @@ printed as one line, ``python -m nodebook: error: ...``, with exit status 2 (bad
 from __future__ import annotations
 
 import argparse
-import copy
-import json
 import sys
 import time
 from typing import Any
 
 from . import experiments
+from ._overrides import apply_overrides, parse_override
 from .config import BUDGETS, CHAPTERS, MODES, resolve_chapter, setup
 from .results import provenance, save_results
 
 
-def parse_override(text: str) -> tuple[str, Any]:
-    """``"a.b=3"`` -> ``("a.b", 3)``: the value is JSON when it parses as JSON, else the text itself."""
-    key, sep, raw = text.partition("=")
-    if not sep or not key.strip():
-        raise ValueError(f"--set expects KEY=VALUE (e.g. dataset=mnist or spirals.steps=500); got {text!r}")
-    try:
-        value = json.loads(raw)
-    except json.JSONDecodeError:
-        value = raw
-    return key.strip(), value
+class _Parser(argparse.ArgumentParser):
+    """argparse whose usage errors are one line, like every other error (``-h`` prints the usage)."""
 
-
-def _describe(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true/false"
-    if isinstance(value, int):
-        return "an integer"
-    if isinstance(value, float):
-        return "a number"
-    if isinstance(value, str):
-        return "text"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, dict):
-        return "a table {...}"
-    return type(value).__name__
-
-
-def _fits(new: Any, like: Any) -> bool:
-    """Whether ``new`` may replace a budget entry ``like`` (an int may stand for a float; a list's items
-    must fit the items of the list it replaces)."""
-    if like is None or new is None:
-        return new is like
-    if isinstance(like, bool) or isinstance(new, bool):
-        return isinstance(like, bool) and isinstance(new, bool)
-    if isinstance(like, float):
-        return isinstance(new, (int, float))
-    if isinstance(like, list):
-        return isinstance(new, list) and (not like or all(any(_fits(v, w) for w in like) for v in new))
-    return isinstance(new, type(like))
-
-
-def _check_type(dotted: str, new: Any, old: Any, others: list[Any]) -> None:
-    """``new`` must fit the entry it replaces, or the same entry of the chapter's other mode (``null`` is
-    accepted where either mode has ``null``, e.g. ``max_patients=null`` for all patients)."""
-    likes = [v for v in [old, *others] if v is not _MISSING]
-    if all(v is None for v in likes) or any(_fits(new, v) for v in likes):
-        return
-    shown = json.dumps(old) if len(json.dumps(old)) <= 60 else json.dumps(old)[:57] + "..."
-    raise ValueError(f"--set {dotted}: expected {_describe(old)} like the budget's {shown}; got "
-                     f"{_describe(new)} {json.dumps(new)}")
-
-
-_MISSING = object()
-
-
-def _lookup(budget: Any, parts: list[str]) -> Any:
-    for part in parts:
-        if not isinstance(budget, dict) or part not in budget:
-            return _MISSING
-        budget = budget[part]
-    return budget
-
-
-def apply_overrides(budget: dict, overrides: dict[str, Any], chapter: str = "",
-                    others: list[dict] | None = None) -> dict:
-    """A copy of ``budget`` with each dotted ``key`` set; a key the budget does not have is an error, and
-    so is a value of another type than the entry it replaces (checked against ``others`` too: the
-    chapter's budgets in its other modes)."""
-    out = copy.deepcopy(budget)
-    for dotted, value in overrides.items():
-        node, parts = out, dotted.split(".")
-        for i, part in enumerate(parts):
-            if not isinstance(node, dict) or part not in node:
-                where = ".".join(parts[:i]) or f"the {chapter} budget".replace("the  budget", "the budget")
-                valid = ", ".join(sorted(node)) if isinstance(node, dict) else "(not a table)"
-                raise ValueError(f"unknown budget key {dotted!r}: {where} has no {part!r}; valid keys: {valid}")
-            if i == len(parts) - 1:
-                _check_type(dotted, value, node[part], [_lookup(o, parts) for o in others or []])
-                node[part] = value
-            else:
-                node = node[part]
-    return out
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} -h)\n")
 
 
 def reproduce(chapter: str, mode: str | None = None, device: str | None = None, seed: int = 0,
@@ -136,7 +55,7 @@ def reproduce(chapter: str, mode: str | None = None, device: str | None = None, 
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m nodebook", description=__doc__.splitlines()[0])
+    parser = _Parser(prog="python -m nodebook", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     rep = sub.add_parser("reproduce", help="run a chapter's experiments and write results/<chapter>.json")
     rep.add_argument("chapter", help=f"chapter id: {', '.join(CHAPTERS)} (or its number)")
