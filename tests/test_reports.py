@@ -234,3 +234,34 @@ def test_ch4_nfe_growth_words_say_what_the_numbers_say():
     grew = ch4.nfe_trend({"forward": [20] * 20 + [26] * 20, "backward": [10] * 40}, window=10)
     text = ch4.nfe_growth_words(before, before, grew, budget)
     assert "**grew**" in text and "At no tolerance" in text and "weight decay" not in text.lower()
+
+
+# ------------------------------------------------------------------ one missing metric (issue 21)
+def test_one_null_metric_leaves_the_other_rows_of_the_chapter(tmp_path):
+    m = _ch4_metrics()
+    m["models"]["odenet"]["test_acc"] = None
+    rows = reports.chapter_rows("ch4", m)
+    texts = [r.result for r in rows]
+    assert "(this record could not be read)" not in texts
+    assert any(t.startswith("ResNet") for t in texts) and any(t.startswith("tolerance") for t in texts)
+    note = [r for r in rows if r.result.startswith("(missing in this record")]
+    assert len(note) == 1 and "models.odenet.test_acc" in note[0].ours
+    _record("ch4", m, tmp_path)
+    table = reports.results_table(tmp_path)
+    assert "could not be read" not in table and "ResNet" in table and "models.odenet.test_acc" in table
+
+
+@pytest.mark.parametrize("chapter, metrics, path", [
+    ("ch1", {"order": {"euler": 1.0, "midpoint": 2.0, "rk4": 4.0},
+             "torchdiffeq": {"dopri5": {"tol": None, "nfe_nodebook": 20, "nfe_torchdiffeq": 20}}},
+     "torchdiffeq.dopri5.tol"),
+    ("ch4", {**_ch4_metrics(), "training_nfe": {"forward": [20, float("nan")] * 20, "backward": [10] * 40,
+                                                 "ratio": 0.5}}, "training_nfe.forward[1]"),
+    ("ch3", {**_ch3_metrics(), "gradient_agreement": {"order": float("nan")}}, "gradient_agreement.order"),
+])
+def test_a_null_or_nan_metric_is_shown_missing_not_as_nan(chapter, metrics, path):
+    rows = reports.chapter_rows(chapter, metrics)
+    assert rows and all(r.result != "(this record could not be read)" for r in rows), rows
+    assert not any("nan" in r.ours for r in rows), rows
+    assert len(rows) >= 2  # the other rows of the chapter are still there
+    assert any(path in r.ours for r in rows if r.result.startswith("(missing in this record")), rows

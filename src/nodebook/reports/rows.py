@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from ._format import Row, num, pct
+from ._missing import dotted, nan_to_none, null_paths, without
 
 
 def rows_ch1(m: dict) -> list[Row]:
@@ -199,13 +200,33 @@ ROWS: dict[str, Callable[[dict], list[Row]]] = {
 }
 
 
+_READ_ERRORS = (KeyError, TypeError, ValueError, IndexError, AttributeError, ZeroDivisionError)
+
+
 def chapter_rows(chapter: str, metrics: dict) -> list[Row]:
-    """``ROWS[chapter](metrics)``; a record it cannot read gives one row that says what was missing."""
+    """``ROWS[chapter](metrics)``. A null or NaN metric does not hide the chapter: when the rows cannot be
+    made with it, the entries holding it are left out (the value, then its record, then its table, until the
+    rows can be made) and one row names what was missing; a record that still cannot be read gives one row
+    that says what went wrong."""
     fn = ROWS.get(chapter)
     if fn is None:
         return []
-    try:
-        return fn(metrics)
-    except (KeyError, TypeError, ValueError, IndexError, AttributeError, ZeroDivisionError) as err:
-        return [Row("(this record could not be read)", f"{type(err).__name__}: {err}", "–",
-                    "re-run the reproduce command with the current code")]
+    clean = nan_to_none(metrics)
+    nans = [p for p in null_paths(clean) if p not in set(null_paths(metrics))]
+    nulls = null_paths(clean)
+    depth = max((len(p) for p in nulls), default=0)
+    for level in range(depth + 1):  # level 0: as recorded; then cut each null at depth - level + 1
+        cut = {p[:max(len(p) - level + 1, 1)] for p in nulls} if level else set()
+        try:
+            rows = fn(without(clean, cut))
+        except _READ_ERRORS as err:
+            if level == 0:
+                first = err
+            continue
+        missing = sorted({dotted(p) for p in nans} | ({dotted(p) for p in nulls} if level else set()))
+        if missing:
+            rows.append(Row("(missing in this record: shown as – or left out above)", ", ".join(missing), "–",
+                            "null or NaN in the results file; re-run the reproduce command"))
+        return rows
+    return [Row("(this record could not be read)", f"{type(first).__name__}: {first}", "–",
+                "re-run the reproduce command with the current code")]
