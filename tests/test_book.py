@@ -59,8 +59,8 @@ def test_student_version_removes_solutions_only():
 
 
 def test_student_version_refuses_unclosed_solution():
-    with pytest.raises(ValueError, match="1 solution-start block"):
-        book.student_version("```{solution-start} e1\n```\nsecret\n")
+    with pytest.raises(ValueError, match=r"c\.md, line 2: \{solution-start\} has no matching \{solution-end\}"):
+        book.student_version("# T\n```{solution-start} e1\n```\nsecret\n", "c.md")
 
 
 def test_write_notebooks(tmp_path):
@@ -176,8 +176,9 @@ def test_unknown_role_and_directive_are_reported():
 
 
 def test_unclosed_gated_solution_is_an_error():
-    with pytest.raises(ValueError, match="solution-start without"):
-        booktools.to_notebook("```{solution-start} e\n```\nsecret\n", student=True, ctx=myst.Context())
+    for student in (True, False):
+        with pytest.raises(ValueError, match=r"<chapter>, line 1: \{solution-start\} has no matching"):
+            booktools.to_notebook("```{solution-start} e\n```\nsecret\n", student=student, ctx=myst.Context())
 
 
 def test_every_generated_notebook_is_plain_jupyter(tmp_path):
@@ -419,3 +420,162 @@ def test_glued_markdown_tables_become_markdown():
     assert values == {"tbl": "| a |\n|---|\n| 1 |"}
     out = myst.convert("Before\n\n```{glue:md} tbl\n:format: myst\n```\n\nAfter", myst.Context(glue=values))
     assert "| 1 |" in out and "{glue" not in out and "```" not in out
+
+
+# ------------------------------------------------------------------ solutions at every nesting (issue 21)
+NESTED = """---
+jupytext: {text_representation: {extension: .md, format_name: myst}}
+kernelspec: {display_name: Python 3, language: python, name: python3}
+---
+# 9. Nesting
+
+## Exercises
+
+```{exercise}
+:label: n-1
+First exercise.
+```
+
+```{solution} n-1
+SECRET_PLAIN
+```
+
+````{dropdown} Show the solution
+```{solution} n-1
+SECRET_IN_DROPDOWN
+```
+````
+
+::::{admonition} Hint
+:::{solution} n-1
+SECRET_COLON_IN_ADMONITION
+:::
+::::
+
+::::::{dropdown} Three deep
+:::::{admonition} Level two
+::::{tab-set}
+:::{tab-item} Answer
+```{solution} n-1
+SECRET_THREE_DEEP
+```
+:::
+::::
+:::::
+::::::
+
+`````{note}
+````{tip}
+```{solution} n-1
+:class: dropdown
+SECRET_BACKTICKS_DEEP
+```
+````
+`````
+
+```{exercise-start}
+:label: n-2
+```
+Second exercise.
+```{exercise-end}
+```
+
+```{solution-start} n-2
+:class: dropdown
+```
+SECRET_GATED_TEXT
+
+```{code-cell} ipython3
+secret_gated_code = 1  # SECRET_GATED_CODE
+```
+
+```{solution-end}
+```
+
+After the exercises.
+"""
+SECRETS = ["SECRET_PLAIN", "SECRET_IN_DROPDOWN", "SECRET_COLON_IN_ADMONITION", "SECRET_THREE_DEEP",
+           "SECRET_BACKTICKS_DEEP", "SECRET_GATED_TEXT", "SECRET_GATED_CODE"]
+
+
+def _all_text(nb) -> str:
+    return "\n".join(c.source for c in nb.cells)
+
+
+def test_no_solution_at_any_nesting_reaches_the_student_notebook():
+    student = booktools.to_notebook(NESTED, student=True, ctx=myst.Context())
+    instructor = booktools.to_notebook(NESTED, student=False, ctx=myst.Context())
+    assert all(s in _all_text(instructor) for s in SECRETS)  # the test's sources really hold them
+    leaked = [s for s in SECRETS if s in _all_text(student)]
+    assert leaked == []
+    text = _all_text(student)
+    assert "First exercise." in text and "Second exercise." in text and "After the exercises." in text
+    assert sum("exercise-answer" in c.metadata.get("tags", []) for c in student.cells) == 2
+
+
+def test_no_solution_at_any_nesting_reaches_the_slides():
+    import jupytext
+
+    from nodebook.booktools.slides import slides_html
+
+    page = slides_html(jupytext.reads(NESTED, fmt="md:myst"), myst.Context(), title="9", chapter_url="c.html")
+    assert [s for s in SECRETS if s in page] == [] and "Nesting" in page
+
+
+def test_write_notebooks_and_zip_hold_no_solution(tmp_path):
+    import zipfile
+
+    source = tmp_path / "src" / "09_nesting.md"
+    source.parent.mkdir()
+    source.write_text(NESTED)
+    written = booktools.write_notebooks(tmp_path / "out", book.repo_root(), sources=[source],
+                                        cache_path=tmp_path / "no-cache")
+    assert [p.name for p in written.student] == ["09_nesting.ipynb"]
+    assert [s for s in SECRETS if s in written.student[0].read_text()] == []
+    assert all(s in written.instructor[0].read_text() for s in SECRETS)
+    with zipfile.ZipFile(written.zip) as zf:
+        assert [s for s in SECRETS if any(s in zf.read(n).decode() for n in zf.namelist())] == []
+
+
+UNCLOSED = NESTED.replace("```{solution-end}\n```\n", "")
+
+
+def test_unclosed_solution_start_is_the_same_error_in_notebooks_and_slides(tmp_path):
+    import jupytext
+
+    from nodebook.booktools.slides import slides_html
+
+    line = UNCLOSED.splitlines().index("```{solution-start} n-2") + 1
+    message = rf"09_nesting\.md, line {line}: \{{solution-start\}} has no matching \{{solution-end\}}"
+    for student in (True, False):
+        with pytest.raises(ValueError, match=message):
+            booktools.to_notebook(UNCLOSED, student=student, ctx=myst.Context(), path="chapters/09_nesting.md")
+    source = tmp_path / "09_nesting.md"
+    source.write_text(UNCLOSED)
+    with pytest.raises(ValueError, match=message):  # slides used to drop the rest of the chapter silently
+        slides_html(jupytext.read(source, fmt="md:myst"), myst.Context(), title="9", chapter_url="c.html",
+                    source=source)
+    with pytest.raises(ValueError, match=r"09_nesting\.md, line \d+: \{solution-end\} without a \{solution-start\}"):
+        booktools.to_notebook(NESTED.replace("```{solution-start} n-2\n:class: dropdown\n```\n", ""),
+                              student=True, ctx=myst.Context(), path="09_nesting.md")
+
+
+@pytest.mark.slow
+def test_no_solution_at_any_nesting_reaches_the_printed_student_pdf_page(tmp_path):
+    """The HTML that Chromium prints for the student PDF (pdf.combine on a Sphinx build with the book's
+    extensions) holds no solution; the instructor edition holds every one (so the check is not vacuous)."""
+    from sphinx.cmd.build import build_main
+
+    from nodebook.booktools.pdf import combine
+
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "conf.py").write_text('extensions = ["myst_nb", "sphinx_exercise", "sphinx_design"]\n'
+                                 'nb_execution_mode = "off"\nmyst_enable_extensions = ["colon_fence", "dollarmath"]\n'
+                                 'html_theme = "sphinx_book_theme"\n')
+    (src / "index.md").write_text(NESTED)
+    assert build_main(["-b", "html", "-q", "-W", str(src), str(tmp_path / "html")]) == 0
+    instructor = combine(tmp_path / "html", ["index"], student=False, title="t")
+    assert all(s in instructor for s in SECRETS)
+    student = combine(tmp_path / "html", ["index"], student=True, title="t")
+    assert [s for s in SECRETS if s in student] == [] and "After the exercises." in student

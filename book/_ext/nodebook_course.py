@@ -153,7 +153,7 @@ def write_course_files(app: Sphinx, exception) -> None:
                       ref=lambda label: (labels[label][0], f"{labels[label][1].removesuffix('.ipynb')}.html")
                       if label in labels else None)
         title = app.env.titles[docname].astext() if docname in app.env.titles else source.stem
-        page = slides_html(nb, ctx, title=title, chapter_url=f"../{docname}.html")
+        page = slides_html(nb, ctx, title=title, chapter_url=f"../{docname}.html", source=source)
         (out / SLIDES_DIR / f"{source.stem}.html").write_text(page)
     logger.info(f"[nodebook_course] {len(written.student)} learner notebooks, {STUDENT_ZIP}, "
                 f"{len(chapters)} slide decks")

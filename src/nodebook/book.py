@@ -34,20 +34,16 @@ def full_run_note(chapter: str) -> str:
             f"({record['date'][:10]}, commit {record['git_commit']})")
 
 
-_SOLUTION = re.compile(r"^```\{solution-start\}.*?^```\{solution-end\}\n```\n?", flags=re.S | re.M)
-
-
-def student_version(source: str) -> str:
-    """A chapter's MyST source with every gated solution (``solution-start`` … ``solution-end``) removed.
+def student_version(source: str, path: str = "<chapter>") -> str:
+    """A chapter's MyST source with every solution removed: ``{solution}`` at any nesting and everything
+    between ``solution-start`` and ``solution-end`` (the parser the student notebooks and slides use).
 
     Raises:
-        ValueError: a ``solution-start`` without its ``solution-end`` (nothing is silently dropped).
+        ValueError: a ``solution-start`` without its ``solution-end``, naming ``path`` and the line.
     """
-    stripped, n = _SOLUTION.subn("", source)
-    left = stripped.count("{solution-start}")
-    if left:
-        raise ValueError(f"found {left} solution-start block(s) without a matching solution-end")
-    return stripped
+    from .booktools.solutions import strip_solutions
+
+    return strip_solutions(source, path)
 
 
 def write_notebooks(out_dir: str | Path) -> list[Path]:

@@ -79,7 +79,8 @@ def write_notebooks(out_dir: str | Path, root: str | Path | None = None, *, cach
         for student, target, bucket in ((False, out / f"{source.stem}.ipynb", written.instructor),
                                         (True, out / "student" / f"{source.stem}.ipynb", written.student)):
             ctx = Context(glue=glue, cite=bib.cite, ref=labels.get, doc=doc)
-            nb = to_notebook(text, student=student, ctx=ctx, settings=settings, bibliography=bib)
+            nb = to_notebook(text, student=student, ctx=ctx, settings=settings, bibliography=bib,
+                             path=_shown_path(source, root))
             nbformat.validate(nb)
             nbformat.write(nb, target)
             bucket.append(target)
@@ -89,6 +90,13 @@ def write_notebooks(out_dir: str | Path, root: str | Path | None = None, *, cach
                 written.leftovers[str(target)] = left
     written.zip = zip_notebooks(written.student, out / "student" / STUDENT_ZIP)
     return written
+
+
+def _shown_path(source: Path, root: Path) -> str:
+    try:
+        return str(source.relative_to(root))
+    except ValueError:
+        return str(source)
 
 
 def labels_title(labels: dict[str, tuple[str, str]], stem: str) -> str:

@@ -13,6 +13,7 @@ import html
 import re
 
 from .myst import Context, _fence, convert, split_blocks
+from .solutions import cells_without_solutions
 
 REVEAL_DIR = "revealjs"  # under _static: reveal.js, reveal.css (vendored from npm's reveal.js) and our theme
 MAX_EQUATIONS = 3
@@ -65,26 +66,25 @@ def _exercise_line(body: str, ctx: Context) -> str:
     return f"- {first}\n"
 
 
-def _sections(nb, ctx: Context) -> list[dict]:
+def _sections(nb, ctx: Context, source=None) -> list[dict]:
     """The chapter as ``[{level, title, text, figures}]``, in order; Markdown already plain (glue filled).
 
-    Solutions are left out (their text, code and figures); an exercise becomes one line of a list.
+    Solutions are left out (their text, code and figures) by the parser the student notebooks use
+    (:mod:`.solutions`; an unclosed ``solution-start`` is a ``ValueError`` naming the file and line);
+    an exercise becomes one line of a list.
     """
     sections = [{"level": 1, "title": "", "text": "", "figures": []}]
-    in_solution = False
-    for cell in nb.cells:
+    path, text = (str(source), source.read_text()) if source is not None else ("<chapter>", None)
+    for cell in cells_without_solutions(nb.cells, path, text):
         if cell.cell_type == "code":
-            if not in_solution:
-                sections[-1]["figures"] += _figures(cell)
+            sections[-1]["figures"] += _figures(cell)
             continue
         parts = []
         for block in split_blocks(cell.source):
             name = block.directive.name if block.directive else ""
-            if name in ("solution-start", "solution-end"):
-                in_solution = name == "solution-start"
-            elif name in ("exercise", "exercise-start"):
+            if name in ("exercise", "exercise-start"):
                 parts.append(_exercise_line(block.directive.body, ctx))
-            elif name in ("solution", "exercise-end") or in_solution:
+            elif name == "exercise-end":
                 continue
             else:
                 parts.append(convert(block.text if block.kind != "directive" else _fence(block.directive), ctx))
@@ -105,10 +105,11 @@ def _first_paragraph(text: str) -> str:
     return ""
 
 
-def slide_sections(nb, ctx: Context) -> list[str]:
-    """``<section>`` elements: title, then per section its heading/equations/list, then its figures."""
+def slide_sections(nb, ctx: Context, source=None) -> list[str]:
+    """``<section>`` elements: title, then per section its heading/equations/list, then its figures
+    (``source``: the chapter's path, named in errors)."""
     slides = []
-    for sec in _sections(nb, ctx):
+    for sec in _sections(nb, ctx, source):
         title = _markdown(sec["title"]).strip().removeprefix("<p>").removesuffix("</p>")
         if sec["title"].lower().startswith(("references", "bibliography")):
             continue
@@ -139,9 +140,11 @@ def slide_sections(nb, ctx: Context) -> list[str]:
     return slides
 
 
-def slides_html(nb, ctx: Context, *, title: str, chapter_url: str, static: str = "../_static") -> str:
-    """A complete reveal.js page for a chapter (``static``: the site's ``_static`` relative to the page)."""
-    sections = slide_sections(nb, ctx)
+def slides_html(nb, ctx: Context, *, title: str, chapter_url: str, static: str = "../_static",
+                source=None) -> str:
+    """A complete reveal.js page for a chapter (``static``: the site's ``_static`` relative to the page;
+    ``source``: the chapter's ``Path``, named with the line in a solution error)."""
+    sections = slide_sections(nb, ctx, source)
     sections[0] = sections[0].replace("</section>", f'<p class="back"><a href="{html.escape(chapter_url)}">'
                                                     "Read the chapter</a></p></section>", 1)
     has_plotly = any(_PLOTLY_MARK in s for s in sections)
