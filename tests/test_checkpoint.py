@@ -92,3 +92,49 @@ def test_moving_aside_never_overwrites_an_earlier_corrupt_file_or_its_checksum(t
     assert (tmp_path / "run.pt.corrupt.2").read_bytes() == b"garbage"
     assert (tmp_path / "run.pt.corrupt.2.sha256").read_text().startswith("0" * 64)
     assert not path.exists() and not sidecar(path).exists()
+
+
+# ------------------------------------------------------------------ disk full (issue 21)
+@pytest.mark.parametrize("failing_call", [1, 2])  # while writing the checkpoint, then while writing its checksum
+def test_disk_full_while_saving_names_the_file_and_keeps_the_previous_checkpoint(tmp_path, monkeypatch,
+                                                                                 failing_call):
+    import errno
+    import os
+
+    from nodebook import checkpoint
+
+    path = tmp_path / "run.pt"
+    save_checkpoint(path, {"step": 1, "w": torch.ones(3)})
+    calls = []
+    real_fsync = os.fsync
+
+    def fsync(fd):
+        calls.append(fd)
+        if len(calls) == failing_call:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        real_fsync(fd)
+
+    monkeypatch.setattr(checkpoint.os, "fsync", fsync)
+    with pytest.raises(OSError, match=r"could not save the checkpoint .*run\.pt: No space left on device; "
+                                      r"the previous checkpoint .*run\.pt is intact") as err:
+        save_checkpoint(path, {"step": 2, "w": torch.zeros(3)})
+    assert err.value.errno == errno.ENOSPC
+    monkeypatch.setattr(checkpoint.os, "fsync", real_fsync)
+    state = load_checkpoint(path)  # the previous one, checksum and all
+    assert state["step"] == 1 and torch.equal(state["w"], torch.ones(3))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run.pt", "run.pt.sha256"]  # no temporary left
+
+
+def test_disk_full_on_a_first_save_says_nothing_was_written(tmp_path, monkeypatch):
+    import errno
+
+    from nodebook import checkpoint
+
+    def fsync(fd):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(checkpoint.os, "fsync", fsync)
+    with pytest.raises(OSError, match=r"could not save the checkpoint .*new\.pt: No space left on device; "
+                                      r"nothing was written \(there was no checkpoint before\)"):
+        save_checkpoint(tmp_path / "new.pt", {"step": 1})
+    assert list(tmp_path.iterdir()) == []

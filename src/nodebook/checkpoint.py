@@ -22,13 +22,13 @@ import hashlib
 import io
 import os
 import pickle
-import tempfile
 import zipfile
 from pathlib import Path
 from typing import Any
 
 import torch
 
+from ._atomic import _write_with_checksum, atomic_write_bytes, sidecar  # noqa: F401 (re-exported)
 from ._safe_state import first_unsafe, plain, unsupported
 
 
@@ -38,29 +38,6 @@ class CheckpointError(RuntimeError):
     def __init__(self, message: str, *, path: Path, moved_to: Path | None):
         super().__init__(message)
         self.path, self.moved_to = path, moved_to
-
-
-def sidecar(path: str | os.PathLike) -> Path:
-    """The checksum file of ``path``: ``<path>.sha256``."""
-    path = Path(path)
-    return path.with_name(path.name + ".sha256")
-
-
-def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
-    """Write ``data`` to ``path`` through a temporary file and a rename; never a half-written ``path``."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:  # KeyboardInterrupt included: remove the partial temporary file
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
 
 
 def save_checkpoint(path: str | os.PathLike, state: dict[str, Any]) -> Path:
@@ -76,6 +53,8 @@ def save_checkpoint(path: str | os.PathLike, state: dict[str, Any]) -> Path:
     Raises:
         TypeError: ``state`` is not a dict, or holds a value a safe load cannot read (names the entry, e.g.
             ``state['run']['sampler']``); nothing is written then.
+        OSError: the file could not be written (a full disk): the message names it and says that the
+            previous checkpoint is intact (both files are written before either replaces the old one).
     """
     if not isinstance(state, dict):
         raise TypeError(f"state must be a dict; got {type(state).__name__}")
@@ -89,11 +68,8 @@ def save_checkpoint(path: str | os.PathLike, state: dict[str, Any]) -> Path:
         raise TypeError(f"cannot checkpoint {where}: a {type(value).__module__}.{type(value).__qualname__} would "
                         "not load back safely (weights_only); expected tensors, numbers, strings, None, and "
                         f"lists, tuples or dicts of them ({unsupported(err)})") from None
-    data = buffer.getvalue()
-    path = atomic_write_bytes(path, data)
-    # The checkpoint is renamed first, then its checksum: the two renames are microseconds apart, and a
-    # crash between them shows up as a checksum mismatch (refused), never as a silently wrong state.
-    atomic_write_bytes(sidecar(path), f"{hashlib.sha256(data).hexdigest()}  {path.name}\n".encode())
+    path = Path(path)
+    _write_with_checksum(path, buffer.getvalue())
     return path
 
 
