@@ -187,3 +187,23 @@ def test_sklearn_digits():
     assert not torch.equal(d.y_test, other.y_test)
     with pytest.raises(ValueError, match=r"test_fraction must be in \(0, 1\); got 1.5"):
         load_sklearn_digits(test_fraction=1.5)
+
+
+# ------------------------------------------------------------------ huge headers (issue 21)
+@pytest.mark.parametrize("code, dims", [(0x08, (2**32 - 1,) * 4), (0x0E, (2**32 - 1,) * 3), (0x0C, (2**31,) * 2)])
+def test_a_huge_idx_header_gives_the_exact_byte_count(tmp_path, code, dims):
+    import math
+
+    path = tmp_path / "huge-idx-ubyte"
+    path.write_bytes(bytes([0, 0, code, len(dims)]) + struct.pack(f">{len(dims)}I", *dims) + b"abcd")
+    itemsize = {0x08: 1, 0x0C: 4, 0x0E: 8}[code]
+    with pytest.raises(ValueError, match=rf"\({math.prod(dims) * itemsize} bytes of data\) but the file holds 4 "
+                                         "bytes; the file is truncated"):
+        read_idx(path)
+
+
+def test_an_idx_header_with_more_dimensions_than_numpy_holds(tmp_path):
+    path = tmp_path / "deep-idx-ubyte"
+    path.write_bytes(bytes([0, 0, 0x08, 100]) + struct.pack(">100I", *([1] * 100)) + b"a")
+    with pytest.raises(ValueError, match=r"deep-idx-ubyte: the header says 100 dimensions; expected at most 32"):
+        read_idx(path)

@@ -8,6 +8,7 @@ labels, with ``shape`` the sample's shape (``(40,)`` for MNIST-1D, ``(8, 8)`` or
 from __future__ import annotations
 
 import gzip
+import math
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +29,7 @@ MNIST_FILES = {
 
 # IDX type codes (the third magic byte) and the big-endian numpy dtype each stands for.
 _IDX_TYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
+_IDX_MAX_DIMS = 32
 _MNIST1D_VERSION = 2  # bump when the cached arrays change meaning (2: checksummed, shape-checked)
 # mnist1d's default set: 5000 sequences of length 40, split 80/20.
 _MNIST1D_SHAPES = {"x": (4000, 40), "y": (4000,), "x_test": (1000, 40), "y_test": (1000,)}
@@ -142,12 +144,15 @@ def read_idx(path: str | Path) -> np.ndarray:
     if code not in _IDX_TYPES:
         raise ValueError(f"{path}: unknown IDX type code 0x{code:02x}; expected one of "
                          f"{', '.join(f'0x{c:02x}' for c in _IDX_TYPES)}")
+    if ndim > _IDX_MAX_DIMS:  # numpy holds at most 64; MNIST has 1 or 3
+        raise ValueError(f"{path}: the header says {ndim} dimensions; expected at most {_IDX_MAX_DIMS} "
+                         "(is it an IDX file?)")
     header = 4 + 4 * ndim
     if ndim == 0 or len(raw) < header:
         raise ValueError(f"{path}: truncated IDX header: expected {ndim} dimension sizes, got {len(raw)} bytes")
     dims = tuple(int(v) for v in np.frombuffer(raw, dtype=">u4", count=ndim, offset=4))
     dtype = np.dtype(_IDX_TYPES[code])
-    expected = int(np.prod(dims)) * dtype.itemsize
+    expected = math.prod(dims) * dtype.itemsize  # Python ints: np.prod overflows int64 on a huge header
     got = len(raw) - header
     if got != expected:
         raise ValueError(f"{path}: the header says shape {dims} ({expected} bytes of data) but the file holds "
