@@ -148,3 +148,45 @@ def test_collate_refuses_a_nan_that_is_marked_observed():
                         torch.tensor([[1.0]]), id=3)
     with pytest.raises(ValueError, match="observed values must be finite.*id 3"):
         collate([r])
+
+
+# ------------------------------------------------------------------ NaN times, wrong types (issue 21)
+def _series(times, id="s"):
+    t = torch.tensor(times, dtype=torch.float64)
+    return IrregularSeries(t, torch.ones(len(t), 2), torch.ones(len(t), 2), id=id)
+
+
+@pytest.mark.parametrize("times", [[float("nan")], [0.0, float("inf")], [float("-inf")]])
+def test_a_record_with_nan_or_inf_times_is_refused(times):
+    with pytest.raises(ValueError, match=r"times must be finite; got NaN or inf in series 'bad'"):
+        _series(times, id="bad")
+
+
+def test_collate_refuses_nan_times_set_after_the_record_was_made():
+    ok, bad = _series([0.0, 1.0], id="a"), _series([0.5, 2.0], id="b")
+    bad.times[1] = float("nan")  # records are plain dataclasses: their tensors can change afterwards
+    with pytest.raises(ValueError, match=r"record 1 \(id 'b'\) has NaN or inf times; expected finite"):
+        collate([ok, bad])
+    bad.times[1] = 0.1  # no longer increasing
+    with pytest.raises(ValueError, match=r"record 1 \(id 'b'\): times must be strictly increasing"):
+        collate([ok, bad])
+    with pytest.raises(ValueError, match=r"record 1 \(id 'b'\) has NaN or inf times"):
+        collate([ok, _nan_later()])  # one NaN time: nothing to compare it with
+
+
+def _nan_later():
+    r = _series([0.0], id="b")
+    r.times[0] = float("nan")
+    return r
+
+
+@pytest.mark.parametrize("fn", [collate, summary])
+def test_a_tensor_where_a_record_is_expected_is_a_type_error(fn):
+    with pytest.raises(TypeError, match=r"records\[1\] must be an IrregularSeries \(times, values, mask\); "
+                                        r"got a torch.float32 tensor of shape \(3, 2\)"):
+        fn([_series([0.0, 1.0]), torch.zeros(3, 2)])
+    with pytest.raises(TypeError, match=r"records must be a sequence of IrregularSeries \(a list\); got a "
+                                        r"torch.float32 tensor"):
+        fn(torch.zeros(2, 3, 2))
+    with pytest.raises(TypeError, match=r"sequence of IrregularSeries \(a list\); got one IrregularSeries"):
+        fn(_series([0.0]))

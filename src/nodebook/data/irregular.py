@@ -58,6 +58,8 @@ class IrregularSeries:
         if t.dim() != 1 or v.dim() != 2 or v.shape[0] != t.shape[0] or m.shape != v.shape:
             raise ValueError("expected times (T,), values (T, D) and mask (T, D); got shapes "
                              f"{tuple(t.shape)}, {tuple(v.shape)}, {tuple(m.shape)} (series {self.id!r})")
+        if not bool(torch.isfinite(t).all()):
+            raise ValueError(f"times must be finite; got NaN or inf in series {self.id!r}")
         if len(t) > 1 and not bool((t[1:] > t[:-1]).all()):
             raise ValueError(f"times must be strictly increasing (series {self.id!r})")
 
@@ -65,6 +67,24 @@ class IrregularSeries:
     def n_observed(self) -> int:
         """Number of observed values (mask entries equal to 1)."""
         return int(self.mask.sum().item())
+
+
+def _check_records(records, what: str) -> None:
+    """Records must be a sequence of :class:`IrregularSeries` whose times (which may have changed since the
+    record was made: its tensors are mutable) are finite and strictly increasing."""
+    if isinstance(records, (IrregularSeries, torch.Tensor)) or not isinstance(records, Sequence):
+        got = "one IrregularSeries" if isinstance(records, IrregularSeries) else _validate.describe(records)
+        raise TypeError(f"records must be a sequence of IrregularSeries (a list); got {got}")
+    if len(records) == 0:
+        raise ValueError(f"{what} needs at least one record; got 0")
+    for b, r in enumerate(records):
+        if not isinstance(r, IrregularSeries):
+            raise TypeError(f"records[{b}] must be an IrregularSeries (times, values, mask); got "
+                            f"{_validate.describe(r)}")
+        if not bool(torch.isfinite(r.times).all()):
+            raise ValueError(f"record {b} (id {r.id!r}) has NaN or inf times; expected finite times")
+        if len(r.times) > 1 and not bool((r.times[1:] > r.times[:-1]).all()):
+            raise ValueError(f"record {b} (id {r.id!r}): times must be strictly increasing")
 
 
 def collate(records: Sequence[IrregularSeries], *, dtype: torch.dtype = torch.float32,
@@ -80,11 +100,11 @@ def collate(records: Sequence[IrregularSeries], *, dtype: torch.dtype = torch.fl
         distinct times over the batch. A time a record did not observe has mask 0 for that record.
 
     Raises:
-        ValueError: a mask entry other than 0 or 1, or a NaN/inf value where the mask is 1 (a value under
-            mask 0 is missing whatever it holds, NaN included, and becomes 0).
+        TypeError: ``records`` is not a sequence of :class:`IrregularSeries`.
+        ValueError: NaN/inf or unordered times, a mask entry other than 0 or 1, or a NaN/inf value where the
+            mask is 1 (a value under mask 0 is missing whatever it holds, NaN included, and becomes 0).
     """
-    if len(records) == 0:
-        raise ValueError("collate needs at least one record; got 0")
+    _check_records(records, "collate")
     dims = {r.values.shape[1] for r in records}
     if len(dims) != 1:
         raise ValueError(f"all records must have the same number of features D; got {sorted(dims)}")
@@ -114,8 +134,7 @@ def summary(records: Sequence[IrregularSeries]) -> dict[str, int | float]:
         ``observed_fraction`` (observed values over all ``sum_i T_i * D`` cells of the records' own
         grids), ``t_min`` and ``t_max``.
     """
-    if len(records) == 0:
-        raise ValueError("summary needs at least one record; got 0")
+    _check_records(records, "summary")
     n_obs = sum(r.n_observed for r in records)
     cells = sum(r.mask.numel() for r in records)
     n_times = sum(len(r.times) for r in records)
