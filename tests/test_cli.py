@@ -152,3 +152,45 @@ def test_set_accepts_zero_where_zero_means_something():
 def test_argument_errors_are_one_line(capsys, argv, message):
     err = _fails(argv, capsys, code=2)
     assert err.startswith("python -m nodebook") and __import__("re").search(message, err), err
+
+
+# ------------------------------------------------------------------ notebooks command (issue 21)
+def test_an_unwritable_notebooks_folder_is_one_line_naming_the_option(monkeypatch, tmp_path, capsys):
+    import errno
+    from pathlib import Path
+
+    real_mkdir = Path.mkdir
+    denied = tmp_path / "denied"
+
+    def mkdir(self, *args, **kwargs):
+        if str(self).startswith(str(denied)):
+            raise PermissionError(errno.EACCES, "Permission denied", str(self))
+        return real_mkdir(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "mkdir", mkdir)
+    err = _fails(["notebooks", "--out", str(denied / "nb")], capsys, code=1)
+    assert f"cannot write the notebooks to {denied / 'nb'}: Permission denied" in err
+    assert "expected a folder that can be created and written to (choose another with --out)" in err
+
+
+def test_notebooks_outside_the_repository_without_a_bibliography(monkeypatch, tmp_path, capsys):
+    """As from an installed package: chapters but no book/references.bib; citations stay unlinked keys."""
+    import shutil
+    import warnings
+
+    import nbformat
+
+    root = tmp_path / "installed"
+    (root / "chapters").mkdir(parents=True)
+    chapter = results.repo_root() / "chapters" / "01_odes_and_solvers.md"
+    shutil.copy(chapter, root / "chapters")
+    monkeypatch.setattr(results, "repo_root", lambda: root)
+    monkeypatch.chdir(tmp_path)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert cli.main(["notebooks", "--out", str(tmp_path / "out")]) == 0
+    assert any("references.bib not found: citations in the notebooks are left as their keys" in str(w.message)
+               for w in caught)
+    nb = nbformat.read(tmp_path / "out" / "student" / "01_odes_and_solvers.ipynb", as_version=4)
+    text = "\n".join(c.source for c in nb.cells)
+    assert "{cite}" not in text and "(the bibliography file was not available)" in text

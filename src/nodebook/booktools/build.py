@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -57,9 +58,20 @@ def write_notebooks(out_dir: str | Path, root: str | Path | None = None, *, cach
     labels = chapter_labels(chapter_sources(root))
     sources = sources if sources is not None else chapter_sources(root)
     stems = {s.stem: labels_title(labels, s.stem) for s in chapter_sources(root)}
-    bib = Bibliography(root / "book" / "references.bib", settings.site_url)
+    bib = Bibliography(root / "book" / "references.bib", settings.site_url, required=False)
+    if bib.missing:  # e.g. an installed package run outside the repository: degrade, don't fail
+        warnings.warn(f"bibliography {bib.path} not found: citations in the notebooks are left as their keys, "
+                      "unlinked (run from a clone of the book's repository to link them)", stacklevel=2)
     out = Path(out_dir)
-    (out / "student").mkdir(parents=True, exist_ok=True)
+    try:
+        (out / "student").mkdir(parents=True, exist_ok=True)
+        probe = out / "student" / ".nodebook-write-test"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as err:
+        text = (f"cannot write the notebooks to {out}: {err.strerror or err}; expected a folder that can be "
+                "created and written to (choose another with --out)")
+        raise (type(err)(err.errno, text) if err.errno is not None else type(err)(text)) from err
     written = Written()
 
     def doc(target: str):

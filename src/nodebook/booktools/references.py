@@ -12,16 +12,23 @@ from pathlib import Path
 
 
 class Bibliography:
-    """The entries of a ``.bib`` file, as author–year labels and formatted Markdown."""
+    """The entries of a ``.bib`` file, as author–year labels and formatted Markdown.
 
-    def __init__(self, path: str | Path, site_url: str = ""):
+    With ``required=False`` a missing file is an empty bibliography: citations stay their keys, unlinked
+    (``missing`` says so; the caller warns).
+    """
+
+    def __init__(self, path: str | Path, site_url: str = "", *, required: bool = True):
         self.path = Path(path)
         self.site_url = site_url.rstrip("/")
+        self.missing = not required and not self.path.is_file()
 
     @cached_property
     def data(self):
-        from pybtex.database import parse_file
+        from pybtex.database import BibliographyData, parse_file
 
+        if self.missing:
+            return BibliographyData()
         if not self.path.is_file():
             raise FileNotFoundError(f"bibliography {self.path} not found")
         return parse_file(str(self.path))
@@ -39,6 +46,8 @@ class Bibliography:
 
     def cite(self, keys: list[str], role: str = "cite") -> str:
         """Markdown for a ``{cite}`` role: ``([Chen et al., 2018](#ref-chen2018neural))``."""
+        if self.missing:
+            return f"({'; '.join(keys)})"
         missing = [k for k in keys if k not in self.data.entries]
         if missing:
             raise ValueError(f"{self.path}: no entry for citation key(s) {', '.join(missing)}")
@@ -54,6 +63,8 @@ class Bibliography:
         """A References cell: the cited entries in citation order, each with the anchor citations link to."""
         from pybtex.plugin import find_plugin
 
+        if self.missing:
+            return "## Bibliography\n\nCited (the bibliography file was not available): " + ", ".join(keys) + "."
         style = find_plugin("pybtex.style.formatting", "plain")()
         backend = find_plugin("pybtex.backends", "markdown")()
         formatted = {e.key: e.text.render(backend) for e in style.format_bibliography(self.data, citations=keys)}
