@@ -194,3 +194,8 @@ def test_notebooks_outside_the_repository_without_a_bibliography(monkeypatch, tm
     nb = nbformat.read(tmp_path / "out" / "student" / "01_odes_and_solvers.ipynb", as_version=4)
     text = "\n".join(c.source for c in nb.cells)
     assert "{cite}" not in text and "(the bibliography file was not available)" in text
+
+
+def test_pdf_with_a_folder_that_is_not_the_built_site_is_one_line(tmp_path, capsys):
+    err = _fails(["pdf", "--html", str(tmp_path)], capsys, code=2)
+    assert err.startswith("python -m nodebook pdf: error: --html: expected the built site at <book>/_build/html")

@@ -184,7 +184,9 @@ def main(argv: list[str] | None = None) -> int:
 
     import yaml
 
-    parser = argparse.ArgumentParser(description="print the built book to one PDF with Chromium")
+    parser = argparse.ArgumentParser(prog="python -m nodebook pdf", description="print the built book to one PDF "
+                                     "with Chromium")
+    parser.error = lambda message: parser.exit(2, f"{parser.prog}: error: {message}\n")  # one line, no usage
     parser.add_argument("--html", default="_build/html", help="the built site (default: _build/html)")
     parser.add_argument("--out", default=None, help="default: <html>/nodebook-student.pdf")
     parser.add_argument("--instructor", action="store_true", help="keep the solutions")
@@ -192,7 +194,7 @@ def main(argv: list[str] | None = None) -> int:
     html_dir = Path(args.html).resolve()
     root = html_dir.parent.parent  # <book>/_build/html
     if not (root / "_toc.yml").is_file():
-        parser.error(f"expected the site at <book>/_build/html with <book>/_toc.yml; got {html_dir}")
+        parser.error(f"--html: expected the built site at <book>/_build/html (with <book>/_toc.yml); got {html_dir}")
     if not Path(CHROMIUM).exists() and os.environ.get("CI", "").lower() != "true":
         print(f"skipped the PDF: {CHROMIUM} not found (apt-get install -y chromium); the landing page's PDF "
               "link stays broken until `make pdf` runs with it")
