@@ -579,3 +579,11 @@ def test_no_solution_at_any_nesting_reaches_the_printed_student_pdf_page(tmp_pat
     assert all(s in instructor for s in SECRETS)
     student = combine(tmp_path / "html", ["index"], student=True, title="t")
     assert [s for s in SECRETS if s in student] == [] and "After the exercises." in student
+
+
+def test_an_unclosed_fence_cannot_hide_a_solution_from_the_parser():
+    text = NESTED.replace("After the exercises.", "````\nnever closed\n\n```{solution} n-2\nSECRET_AFTER\n```\n")
+    with pytest.raises(ValueError, match=r"c\.md, line \d+: the fence ```` is never closed"):
+        booktools.to_notebook(text, student=True, ctx=myst.Context(), path="c.md")
+    with pytest.raises(ValueError, match=r"c\.md, line \d+: the fence ```` is never closed"):
+        book.student_version(text, "c.md")

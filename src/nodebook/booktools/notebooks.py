@@ -15,7 +15,7 @@ from pathlib import Path
 from .myst import Block, Context, _fence, convert, convert_directive, convert_inline, split_blocks
 from .references import Bibliography
 from .settings import Settings
-from .solutions import strip_solutions
+from .solutions import cells_without_solutions
 
 _LABEL_HEADING = re.compile(r"^\((?P<label>[^()\s]+)\)=\s*\n+#+\s+(?P<title>.+)$", re.M)
 _HEADING = re.compile(r"^#{1,2}\s")
@@ -109,13 +109,15 @@ def _blocks(nb) -> list:
 def to_notebook(text: str, *, student: bool, ctx: Context, settings: Settings | None = None,
                 bibliography: Bibliography | None = None, path: str = "<chapter>"):
     """A chapter's MyST source as a Jupyter notebook (nbformat 4, no outputs). The student copy is made from
-    the source with every solution removed by :func:`.solutions.strip_solutions` (nested in any directive, or
-    gated by ``solution-start``/``solution-end``); an unclosed gate is a ``ValueError`` naming ``path`` and
-    the line, in both copies."""
+    the cells with every solution removed by :func:`.solutions.cells_without_solutions` (the slides' parser:
+    nested in any directive, or gated by ``solution-start``/``solution-end``); an unclosed gate is a
+    ``ValueError`` naming ``path`` and the line, in both copies."""
     import jupytext
 
-    stripped = strip_solutions(text, path)
-    src = jupytext.reads(stripped if student else text, fmt="md:myst")
+    src = jupytext.reads(text, fmt="md:myst")
+    kept = cells_without_solutions(src.cells, path, text)
+    if student:
+        src.cells = kept
     cells = [_code(install_source(settings or Settings()), ["install"])]
     buf: list[str] = []
     n_exercise, skipping, gated_exercise = 0, False, False

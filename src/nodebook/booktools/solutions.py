@@ -37,7 +37,7 @@ class SolutionScanner:
 
     def __init__(self, path: str = "<chapter>"):
         self.path = path
-        self._stack: list[tuple[str, str | None, bool]] = []  # (fence, directive name, opaque)
+        self._stack: list[tuple[str, str | None, bool, str]] = []  # (fence, directive name, opaque, where)
         self._solution_depth: int | None = None  # stack depth of the {solution} being skipped
         self._gate: str | None = None  # where the open {solution-start} is ("line 12")
         self._gate_closing = False  # inside the {solution-end} directive itself
@@ -67,7 +67,7 @@ class SolutionScanner:
                     self._gate, self._gate_closing = None, False
             elif m and (top is None or not top[2]):  # inside code, a fence is code
                 name = m["name"]
-                self._stack.append((m["fence"], name, name is None or name in OPAQUE))
+                self._stack.append((m["fence"], name, name is None or name in OPAQUE, self._where(line, cell, k)))
                 if name == "solution" and self._solution_depth is None and self._gate is None:
                     self._solution_depth, drop = len(self._stack) - 1, True
                 elif name == "solution-start" and self._solution_depth is None:
@@ -84,12 +84,25 @@ class SolutionScanner:
                 kept.append(raw)
         return "\n".join(kept)
 
+    def new_cell(self) -> None:
+        """A notebook cell boundary: fences do not cross cells (a solution-start gate does)."""
+        self._check_closed()
+        self._stack, self._solution_depth = [], None
+
+    def _check_closed(self) -> None:
+        if self._stack:  # what follows an unclosed fence is its content: a solution there would not be seen
+            fence, name, _, where = self._stack[0]
+            opener = fence + ("" if name is None else f"{{{name}}}")
+            raise ValueError(f"{where}: the fence {opener} is never closed; expected a closing {fence} line "
+                             "(an unclosed fence swallows the rest of the cell, solutions included)")
+
     def code(self) -> bool:
         """Whether a code cell at this point is kept (it is not part of a solution)."""
         return not self.in_solution
 
     def finish(self) -> None:
-        """Raise if a ``{solution-start}`` was never closed."""
+        """Raise if a fence or a ``{solution-start}`` was never closed."""
+        self._check_closed()
         if self._gate is not None:
             raise ValueError(f"{self._gate}: {{solution-start}} has no matching {{solution-end}}: the rest of "
                              "the chapter would be a solution; add ```{solution-end}``` after the solution")
@@ -105,14 +118,18 @@ def strip_solutions(text: str, path: str = "<chapter>") -> str:
 
 def cells_without_solutions(cells: list, path: str = "<chapter>", source: str | None = None) -> list:
     """Notebook cells with every solution removed: Markdown cells rewritten (or dropped when nothing is left),
-    code cells of a gated solution dropped. ``source``: the chapter's text, to name lines in errors."""
+    code cells of a gated solution dropped. Each cell is read on its own (a fence left open in one cell
+    cannot hide a solution in the next), a ``solution-start`` gate across cells. ``source``: the chapter's
+    text, to name lines in errors. The student notebooks and the slides both call this."""
     scanner, out, pos = SolutionScanner(path), [], 0
     for i, cell in enumerate(cells):
         line = None
         if source is not None and cell.source.strip():
-            at = source.find(cell.source.split("\n")[0], pos)
+            at = source.find(cell.source, pos)
+            at = at if at >= 0 else source.find(cell.source.split("\n")[0], pos)
             if at >= 0:
                 line, pos = source.count("\n", 0, at) + 1, at + 1
+        scanner.new_cell()
         if cell.cell_type == "markdown":
             text = scanner.markdown(cell.source, line=line, cell=i)
             if text.strip():
