@@ -93,7 +93,7 @@ def test_tolerances_with_a_fixed_step_method_are_refused():
         flows.CNF(Linear(), method="rk5")
 
 
-@pytest.mark.parametrize("weight", [-0.1, float("nan"), float("inf"), "0.1", True])
+@pytest.mark.parametrize("weight", [-0.1, float("nan"), float("inf"), "0.1", True, torch.tensor(float("nan"))])
 @pytest.mark.parametrize("name", ["kinetic", "frobenius"])
 def test_bad_regulariser_weights_are_refused(name, weight):
     model = flows.RegularisedCNF(Linear(), rtol=1e-4, atol=1e-4).double()
@@ -101,3 +101,14 @@ def test_bad_regulariser_weights_are_refused(name, weight):
     error = TypeError if isinstance(weight, (str, bool)) else ValueError
     with pytest.raises(error, match=f"{name} must be"):
         flows.regularised_nll_loss(model, x, **{name: weight})
+
+
+def test_weights_given_as_numpy_scalars_or_tensors_are_read_as_numbers():
+    import numpy as np
+
+    model = flows.RegularisedCNF(Linear(), rtol=1e-6, atol=1e-6).double()
+    x = torch.tensor([[0.5, -1.0]], dtype=F64)
+    ref = flows.regularised_nll_loss(model, x, kinetic=0.25, frobenius=0.5)
+    for k, f in [(np.float32(0.25), np.float64(0.5)), (torch.tensor(0.25), torch.tensor([0.5]))]:
+        loss = flows.regularised_nll_loss(model, x, kinetic=k, frobenius=f)
+        assert float(loss.detach()) == pytest.approx(float(ref.detach()), rel=1e-6)

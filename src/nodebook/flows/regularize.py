@@ -14,6 +14,8 @@ by the same solve: ``[z, ℓ, K, B]``. In 2-D the Jacobian rows are already comp
 
 from __future__ import annotations
 
+import numbers
+
 import torch
 from torch import nn
 
@@ -68,12 +70,20 @@ class RegularisedCNF(CNF):
         return ys[..., :self.dim], ys[..., self.dim]
 
 
+def _weight(name: str, value) -> float:
+    """A penalty weight: a finite number >= 0 (a NumPy scalar or a one-element tensor is read as its value)."""
+    if isinstance(value, torch.Tensor) and value.numel() == 1 and not value.requires_grad:
+        value = value.item()
+    elif isinstance(value, numbers.Real) and not isinstance(value, bool):
+        value = float(value)
+    return _validate.positive_float(name, value, allow_zero=True)
+
+
 def regularised_nll_loss(model: RegularisedCNF, x: torch.Tensor, *, kinetic: float = 0.0,
                          frobenius: float = 0.0) -> torch.Tensor:
     """``-E[log q(x)] + kinetic · E[K] + frobenius · E[B]`` (Finlay et al.'s λ_K and λ_J, finite and >= 0)."""
     if not isinstance(model, RegularisedCNF):
         raise TypeError(f"model must be a RegularisedCNF; got {type(model).__name__}")
-    kinetic = _validate.positive_float("kinetic", kinetic, allow_zero=True)
-    frobenius = _validate.positive_float("frobenius", frobenius, allow_zero=True)
+    kinetic, frobenius = _weight("kinetic", kinetic), _weight("frobenius", frobenius)
     nll = -model.log_prob(x).mean()
     return nll + kinetic * model.last_kinetic.mean() + frobenius * model.last_frobenius.mean()
