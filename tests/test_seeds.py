@@ -7,8 +7,8 @@ import sys
 import pytest
 
 import nodebook as nb
-from nodebook import _seeds_cli
 from nodebook import __main__ as cli
+from nodebook import _seeds_cli
 from nodebook.seeds import Stat, lookup, merge, numeric_leaves, stat, stat_of
 
 
