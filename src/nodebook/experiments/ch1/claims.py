@@ -59,15 +59,16 @@ def stiffness_growth(record) -> str:
     factors = [rows[i + 1]["nfe"] / rows[i]["nfe"] for i in range(len(rows) - 1)]
     grows = all(f > 1 for f in factors)
     rising = all(local[i + 1] >= local[i] for i in range(len(local) - 1))
-    end = ("about in proportion to k" if local[-1] >= PROPORTIONAL
-           else "still more slowly than k")
+    end = ("so the NFE grows about in proportion to k once the step is held down by stability rather "
+           "than accuracy" if local[-1] >= PROPORTIONAL else
+           "so even at the stiff end the NFE grows more slowly than k: accuracy, not stability alone, "
+           "still sets the step")
     ks = [r["k"] for r in rows]
     tenfold = all(abs(ks[i + 1] / ks[i] - 10) < 1e-9 for i in range(len(ks) - 1))
     per = "per tenfold k" if tenfold else "from one k to the next"
     return require(grows and rising,
                    "The NFE grows with k, from {n0} at k = {k0:,.0f} to {n1} at k = {k1:,.0f}, by "
                    + ", ".join(f"×{f:.1f}" for f in factors) + f" {per}: a log–log slope of "
-                   "{slope:.2f} over the whole range, and {last:.2f} between the two stiffest, so the NFE "
-                   f"grows {end} once the step is held down by stability rather than accuracy.",
+                   "{slope:.2f} over the whole range, and {last:.2f} between the two stiffest, " + end + ".",
                    n0=rows[0]["nfe"], k0=rows[0]["k"], n1=rows[-1]["nfe"], k1=rows[-1]["k"], slope=slope,
                    last=local[-1], local=local)
