@@ -190,3 +190,11 @@ def test_a_real_chapter_runs_as_two_seeds(tmp_path, monkeypatch):
     part = json.loads((tmp_path / ".seeds" / "ch1.quick" / "seed-0.json").read_text())
     assert rec["metrics"] == part["metrics"] and rec["seeds"]["per_seed"][0] == part["metrics"]
     assert stat(rec, "order.rk4").n == 2
+
+
+def test_seed_note_says_a_sentence_is_made_from_seed_0_of_a_merged_run():
+    from nodebook.seeds import seed_note
+
+    per = [{"x": float(i)} for i in range(3)]
+    assert seed_note(merge([_record(m, i) for i, m in enumerate(per)], [0, 1, 2])) == " (seed 0 of 3)"
+    assert seed_note(_record({"x": 1.0})) == "" and seed_note({"x": 1.0}) == ""

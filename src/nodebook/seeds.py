@@ -118,6 +118,14 @@ def metrics_of(record: Mapping) -> Mapping:
     return record["metrics"] if isinstance(record.get("metrics"), Mapping) else record
 
 
+def seed_note(record: Mapping) -> str:
+    """``" (seed 0 of 3)"`` for a merged record (whose ``metrics`` are seed 0's), else ``""``: what a
+    sentence made from ``metrics`` rather than from every seed says about itself."""
+    seeds = record.get("seeds") if isinstance(record.get("metrics"), Mapping) else None
+    n = seeds.get("n", 1) if isinstance(seeds, Mapping) else 1
+    return f" (seed {seeds['seeds'][0]} of {n})" if n > 1 else ""
+
+
 def stat(record: Mapping, dotted: str) -> Stat:
     """The :class:`Stat` of ``dotted`` (e.g. ``"models.odenet.test_acc"``) in a record.
 

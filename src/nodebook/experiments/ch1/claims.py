@@ -9,8 +9,12 @@ from __future__ import annotations
 
 from ...claims import claim, require
 from ...measure import fit_order
-from ...seeds import metrics_of, stat
+from ...seeds import metrics_of, seed_note, stat
 from . import nfe_growth
+
+# For tests/test_claims.py: (claim key, dotted metrics entry, a value that makes the claim false, a piece of the
+# error message that shows the number). Every chapter with claims lists at least one.
+FLIPS = [("orders", "order.rk4", 3.5, "rk4=3.5")]
 
 THEORY = {"euler": 1, "midpoint": 2, "rk4": 4}
 ORDER_TOL = 0.1
@@ -37,7 +41,9 @@ def tolerance_cost(record) -> str:
                    "At the tight end each tenfold tighter tolerance costs about {factor:.2f} times the "
                    "evaluations (fitted on the four tightest), close to the 10^(1/5) ≈ 1.58 of a step "
                    "that shrinks like tol^(1/5); at loose tolerances the fixed costs of a solve weigh more "
-                   "and the NFE grows more slowly (×{loose:.2f} per tenfold at the loose end).", factor=factor,
+                   "and the NFE grows more slowly (×{loose:.2f} per tenfold at the loose end)"
+                   + seed_note(record) + ".",
+                   factor=factor,
                    loose=loose)
 
 
@@ -47,7 +53,8 @@ def torchdiffeq_nfe(record) -> str:
     d = metrics_of(record)["torchdiffeq"]["dopri5"]
     a, b = d["nfe_nodebook"], d["nfe_torchdiffeq"]
     apart = abs(a - b) / max(a, b)
-    return require(apart <= 0.25, "{a} against {b} evaluations ({pct:.0f}% apart)", a=a, b=b, pct=100 * apart)
+    return require(apart <= 0.25, "{a} against {b} evaluations ({pct:.0f}% apart)" + seed_note(record),
+                   a=a, b=b, pct=100 * apart)
 
 
 @claim("ch1", "stiffness_growth")
@@ -69,6 +76,7 @@ def stiffness_growth(record) -> str:
     return require(grows and rising,
                    "The NFE grows with k, from {n0} at k = {k0:,.0f} to {n1} at k = {k1:,.0f}, by "
                    + ", ".join(f"×{f:.1f}" for f in factors) + f" {per}: a log–log slope of "
-                   "{slope:.2f} over the whole range, and {last:.2f} between the two stiffest, " + end + ".",
+                   "{slope:.2f} over the whole range, and {last:.2f} between the two stiffest, " + end
+                   + seed_note(record) + ".",
                    n0=rows[0]["nfe"], k0=rows[0]["k"], n1=rows[-1]["nfe"], k1=rows[-1]["k"], slope=slope,
                    last=local[-1], local=local)

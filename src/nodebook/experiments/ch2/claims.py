@@ -10,8 +10,12 @@ classifies every test point.
 from __future__ import annotations
 
 from ...claims import claim, compare, require
-from ...seeds import metrics_of, stat
+from ...seeds import metrics_of, seed_note, stat
 from .training import TRAIN_TOL
+
+# For tests/test_claims.py: (claim key, dotted metrics entry, a value that makes the claim false, a piece of the
+# error message that shows the number). Every chapter with claims lists at least one.
+FLIPS = [("euler_order", "euler_limit.order", 0.5, "p=0.5")]
 
 
 @claim("ch2", "euler_order")
@@ -31,64 +35,73 @@ def flow_reference(record) -> str:
                    "({gap:.1e})", tol=lim["flow_tol"], gap=smallest)
 
 
-def _fit_words(m: dict, name: str, label: str) -> str:
-    r = m["models"][name]
-    train, test = r["train_acc"], r["test_acc"]
-    errors = r.get("test_errors")
-    train_words = ("classifies every training point" if train == 1.0
-                   else f"misclassifies part of the training sample (training accuracy {train:.3f})")
-    if test == 1.0:
-        test_words = "and every test point (test accuracy 1.000)"
-    elif errors is not None:
-        test_words = f"and {errors} test point{'s' if errors != 1 else ''} (test accuracy {test:.3f})"
-    else:
-        test_words = f"and part of the test points (test accuracy {test:.3f})"
-    if train == 1.0 and test < 1.0:
-        test_words = "but misclassifies " + test_words.removeprefix("and ")
-    return f"the {label} {train_words} {test_words}"
+def _all(s, value: float) -> bool:
+    return all(v == value for v in s.values)
+
+
+def _num(s, fmt: str) -> str:
+    """A mean, with ± its standard error when there are several seeds."""
+    return format(s.mean, fmt) + (f" ± {format(s.se, fmt)}" if s.n > 1 and s.se == s.se else "")
 
 
 @claim("ch2", "circles_fit")
 def circles_fit(record) -> str:
-    """What the plain ODE-Net does with the finite sample: the words follow its training and test accuracy."""
-    m = metrics_of(record)
-    return "On this run " + _fit_words(m, "odenet", "plain ODE-Net") + "."
+    """What the plain ODE-Net does with the finite sample: the words follow its training and test accuracy
+    (in every seed of a merged run)."""
+    train, test = stat(record, "models.odenet.train_acc"), stat(record, "models.odenet.test_acc")
+    seeds = "" if test.n == 1 else f", in all {test.n} seeds"
+    train_words = ("classifies every training point" if _all(train, 1.0)
+                   else f"misclassifies part of the training sample (training accuracy {_num(train, '.3f')})")
+    if _all(test, 1.0):
+        test_words = f"and every test point (test accuracy 1.000){seeds}"
+    else:
+        try:
+            errors = stat(record, "models.odenet.test_errors")
+            count = (f"{errors.values[0]:.0f} test point{'s' if errors.values[0] != 1 else ''}" if errors.n == 1
+                     else f"{_num(errors, '.1f')} test points")
+        except KeyError:  # a record from before test_errors
+            count = "part of the test points"
+        test_words = f"and {count} (test accuracy {_num(test, '.3f')})"
+        if _all(train, 1.0):
+            test_words = "but misclassifies " + test_words.removeprefix("and ")
+    return f"On this run the plain ODE-Net {train_words} {test_words}."
 
 
-def _verdict(record, key: str, lower_is_better: bool = True) -> str:
-    v = compare(stat(record, f"models.odenet.{key}"), stat(record, f"models.anode.{key}"),
-                higher_is_better=not lower_is_better)
+def _verdict(record, key: str, words: tuple[str, str]) -> str:
+    """``compare`` of the plain and the augmented ODE-Net on ``models.<name>.<key>`` (lower is better), in
+    words: ``words`` = (what "plain is worse" reads as, what "plain is better" reads as)."""
+    v = compare(stat(record, f"models.odenet.{key}"), stat(record, f"models.anode.{key}"), higher_is_better=False)
     if v.outcome == "one seed":
         return v.phrase
-    word = {"better": "lower" if lower_is_better else "higher", "worse": "higher" if lower_is_better else "lower"}
-    return (f"{word[v.outcome]} than the augmented model's beyond two standard errors" if v.decided
+    said = {"worse": words[0], "better": words[1]}
+    return (f"{said[v.outcome]} than the augmented model's beyond two standard errors" if v.decided
             else v.phrase) + f", {v.numbers}"
 
 
 @claim("ch2", "circles_loss")
 def circles_loss(record) -> str:
-    """The training losses side by side, with a verdict only when the seeds allow one."""
-    m = metrics_of(record)["models"]
-    return (f"The plain ODE-Net's training loss ends at {m['odenet']['final_loss']:.1e}, the augmented "
-            f"ODE-Net's at {m['anode']['final_loss']:.1e} and the ResNet's at {m['resnet']['final_loss']:.1e} "
-            f"(plain against augmented: {_verdict(record, 'final_loss')}).")
+    """The training losses side by side (means over seeds), with a verdict only when the seeds allow one."""
+    loss = {k: stat(record, f"models.{k}.final_loss") for k in ("odenet", "anode", "resnet")}
+    return (f"The plain ODE-Net's training loss ends at {_num(loss['odenet'], '.1e')}, the augmented "
+            f"ODE-Net's at {_num(loss['anode'], '.1e')} and the ResNet's at {_num(loss['resnet'], '.1e')} "
+            f"(plain against augmented: {_verdict(record, 'final_loss', ('higher', 'lower'))}).")
 
 
 @claim("ch2", "circles_cost")
 def circles_cost(record) -> str:
     """The cost of the two ODE-Nets on the same data (the test set in one pass), compared only there."""
-    m = metrics_of(record)["models"]
-    if "test_nfe" not in m["odenet"]:  # a record from before test_nfe: the counts are of different batches
+    try:
+        o, a = stat(record, "models.odenet.test_nfe"), stat(record, "models.anode.test_nfe")
+    except KeyError:  # a record from before test_nfe: the counts it has are of different batches
         return ("This run did not count both ODE-Nets' evaluations on the same data, so it says nothing "
                 "about which is dearer to integrate.")
-    o, a = m["odenet"]["test_nfe"], m["anode"]["test_nfe"]
-    verdict = _verdict(record, "test_nfe")
-    if verdict.startswith(("one seed", "2 seeds")):
-        relation = "the same number" if o == a else ("more" if o > a else "fewer")
-        return (f"On the same test points the plain ODE-Net takes {o} evaluations per forward pass and the "
-                f"augmented one {a} ({relation}; {verdict}).")
-    return (f"On the same test points the plain ODE-Net takes {o} evaluations per forward pass and the "
-            f"augmented one {a}: {verdict}.")
+    verdict = _verdict(record, "test_nfe", ("more", "fewer"))
+    head = (f"On the same test points the plain ODE-Net takes {_num(o, '.0f')} evaluations per forward pass "
+            f"and the augmented one {_num(a, '.0f')}")
+    if o.n < 3:
+        relation = "the same number" if o.mean == a.mean else ("more" if o.mean > a.mean else "fewer")
+        return f"{head} ({relation}; {verdict})."
+    return f"{head}: {verdict}."
 
 
 @claim("ch2", "loosened")
@@ -109,4 +122,4 @@ def loosened(record) -> str:
         r = looser[0]
         text = (f"Loosened to {r['tol']:.0e}, it costs {r['nfe']}, but its test accuracy falls from "
                 f"{at_train['acc']:.3f} to {r['acc']:.3f}")
-    return require(r["tol"] > train_tol, text, tol=r["tol"], train_tol=train_tol)
+    return require(r["tol"] > train_tol, text + seed_note(record), tol=r["tol"], train_tol=train_tol)

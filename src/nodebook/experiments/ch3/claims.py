@@ -8,7 +8,11 @@ its own quick run (``{"memory_time": ..., "nfe": ...}``) and for the reference r
 from __future__ import annotations
 
 from ...claims import claim, require
-from ...seeds import metrics_of
+from ...seeds import metrics_of, seed_note
+
+# For tests/test_claims.py: (claim key, dotted metrics entry, a value that makes the claim false, a piece of the
+# error message that shows the number). Every chapter with claims lists at least one.
+FLIPS = [("adjoint_memory_flat", "memory_time.rows.-1.nodebook_adjoint_mib", 27.0, "growth=9.99")]
 
 FLAT = 1.1
 ABOUT_AS_MANY = 1.25  # backward / forward NFE up to this reads as "about as many"
@@ -24,7 +28,7 @@ def adjoint_memory_flat(record) -> str:
     bp = last["backprop_mib"] / first["backprop_mib"]
     return require(growth <= FLAT and bp > 2 * growth,
                    "flat (a factor {growth:.3f} from {s0} to {s1} steps, while backprop's memory grew "
-                   "{bp:.0f}-fold)", s0=first["steps"], s1=last["steps"], growth=growth, bp=bp)
+                   "{bp:.0f}-fold)" + seed_note(record), s0=first["steps"], s1=last["steps"], growth=growth, bp=bp)
 
 
 def _ends(record) -> tuple[dict, dict]:
@@ -44,10 +48,10 @@ def backward_nfe(record) -> str:
     counts = (f"at tolerance {lo['tol']:.0e} the backward solve takes {bl} evaluations against {fl} forward, "
               f"and at {hi['tol']:.0e}, {bt} against {ft}")
     if bl >= fl and bt >= ft:
-        return f"We do not see Chen et al.'s ratio here: {counts}."
+        return f"We do not see Chen et al.'s ratio here: {counts}{seed_note(record)}."
     if bl <= 0.6 * fl and bt <= 0.6 * ft:
-        return f"We see Chen et al.'s ratio here: {counts}."
-    return f"Chen et al.'s ratio shows only in part: {counts}."
+        return f"We see Chen et al.'s ratio here: {counts}{seed_note(record)}."
+    return f"Chen et al.'s ratio shows only in part: {counts}{seed_note(record)}."
 
 
 @claim("ch3", "seminorm_nfe")
@@ -59,7 +63,8 @@ def seminorm_nfe(record) -> str:
     _, dbt = _pair(hi, "torchdiffeq_adjoint")
     return require(sbl <= dbl and sbt <= dbt,
                    "With it the backward solve takes {sbl} and {sbt} evaluations against {sfl} and {sft} forward "
-                   "(with the full norm: {dbl} and {dbt}).", sbl=sbl, sbt=sbt, sfl=sfl, sft=sft, dbl=dbl, dbt=dbt)
+                   "(with the full norm: {dbl} and {dbt})" + seed_note(record) + ".",
+                   sbl=sbl, sbt=sbt, sfl=sfl, sft=sft, dbl=dbl, dbt=dbt)
 
 
 @claim("ch3", "backward_summary")
@@ -72,4 +77,5 @@ def backward_summary(record) -> str:
     semi_words = ("about as many" if max(semi) <= ABOUT_AS_MANY
                   else f"up to {max(semi):.1f} times as many")
     return (f"with the full error norm its backward solve needed {more} here ({min(full):.2f} to "
-            f"{max(full):.2f} times), with a seminorm {semi_words} ({min(semi):.2f} to {max(semi):.2f} times).")
+            f"{max(full):.2f} times), with a seminorm {semi_words} ({min(semi):.2f} to {max(semi):.2f} "
+            f"times){seed_note(record)}.")
