@@ -39,7 +39,7 @@ def tolerance_cost(record) -> str:
     loose = 10 ** -fit_order(tols[:4], nfes[:4], finest=None)  # the four loosest (rows run loose to tight)
     return require(1.2 <= factor <= 2.0 and loose < factor and nfes[-1] > nfes[0],
                    "At the tight end each tenfold tighter tolerance costs about {factor:.2f} times the "
-                   "evaluations (fitted on the four tightest), close to the 10^(1/5) ≈ 1.58 of a step "
+                   "evaluations (fitted on the four tightest), rising toward the 10^(1/5) ≈ 1.58 of a step "
                    "that shrinks like tol^(1/5); at loose tolerances the fixed costs of a solve weigh more "
                    "and the NFE grows more slowly (×{loose:.2f} per tenfold at the loose end)"
                    + seed_note(record) + ".",
