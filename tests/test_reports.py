@@ -274,6 +274,11 @@ def test_chapter_2_row_shows_what_separates_the_models_when_all_are_at_100_perce
     results_ = [r.result for r in rows]
     assert any("final training loss" in r for r in results_) and any("evaluations of f" in r for r in results_)
     evals = next(r for r in rows if "evaluations of f" in r.result)
+    assert "last training batch" in evals.result  # the committed record has no test-set counts
     assert evals.ours == " / ".join(str(m["models"][k]["evals"]) for k in ("resnet", "odenet", "anode"))
+    for k, n in (("resnet", 4), ("odenet", 30), ("anode", 26)):
+        m["models"][k]["test_nfe"] = n
+    evals = next(r for r in reports.chapter_rows("ch2", m) if "evaluations of f" in r.result)
+    assert "on the test set" in evals.result and evals.ours == "4 / 30 / 26"
     acc = next(r for r in rows if "test accuracy" in r.result)
     assert "cannot separate them" not in acc.paper  # the finite sample can be separated; the page says which

@@ -198,3 +198,27 @@ def test_seed_note_says_a_sentence_is_made_from_seed_0_of_a_merged_run():
     per = [{"x": float(i)} for i in range(3)]
     assert seed_note(merge([_record(m, i) for i, m in enumerate(per)], [0, 1, 2])) == " (seed 0 of 3)"
     assert seed_note(_record({"x": 1.0})) == "" and seed_note({"x": 1.0}) == ""
+
+
+def test_a_seed_from_other_code_is_not_merged_and_the_error_says_why(fake_children, monkeypatch, capsys):
+    """Code committed or edited while the seeds ran: their records carry another commit, and the merge
+    refuses, naming the seed, the field and both values."""
+    out, _ = fake_children
+    monkeypatch.setenv("FAKE_COMMIT", "0123456789ab")
+    with pytest.raises(SystemExit):
+        cli.main(["reproduce", "ch1", "--mode", "quick", "--seeds", "2"])
+    err = capsys.readouterr().err
+    assert "seed 0 finished but" in err and 'its git_commit is "0123456789ab"' in err
+    assert not (out / "ch1.quick.json").exists()
+
+
+def test_a_single_run_records_the_commit_it_started_from(monkeypatch, tmp_path):
+    """The commit is read before the experiments run, so an edit during a long run cannot relabel it."""
+    monkeypatch.setenv("NODEBOOK_RESULTS", str(tmp_path))
+    calls = iter(["aaaa", "bbbb"])
+    monkeypatch.setattr(cli, "git_commit", lambda: next(calls))
+    ch1 = nb.experiments.load("ch1")
+    monkeypatch.setattr(ch1, "run", lambda cfg: {"x": 1.0})
+    cli.main(["reproduce", "ch1", "--mode", "quick", "--seed", "3"])
+    rec = json.loads((tmp_path / "ch1.quick.json").read_text())
+    assert rec["git_commit"] == "aaaa" and rec["seed"] == 3 and rec["processes"] == 1

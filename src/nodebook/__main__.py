@@ -33,7 +33,7 @@ import torch
 from . import experiments
 from ._seeds_cli import run_seeds
 from .config import BUDGETS, CHAPTERS, MODES, resolve_chapter, resolve_device, resolve_mode, setup
-from .results import provenance, save_results
+from .results import git_commit, provenance, save_results
 
 
 def parse_override(text: str) -> tuple[str, Any]:
@@ -154,11 +154,12 @@ def reproduce(chapter: str, mode: str | None = None, device: str | None = None, 
         cfg.budget.clear()
         cfg.budget.update(_budget(key, cfg.mode, overrides))
     module = experiments.load(key)
+    commit = git_commit()  # the code this run imported (an edit during a long run must not relabel it)
     start = time.perf_counter()
     metrics = module.run(cfg)
     wall = time.perf_counter() - start
     arrays = metrics.pop("arrays", None)  # a chapter's figure arrays go to a checksummed .npz beside the json
-    extra = {"seed": seed, "threads": torch.get_num_threads(), "processes": 1}
+    extra = {"git_commit": commit, "seed": seed, "threads": torch.get_num_threads(), "processes": 1}
     if partial is not None:
         extra["budget"] = cfg.budget
     path = save_results(key, metrics, mode=cfg.mode, device=cfg.device, wall_time_s=wall,

@@ -38,18 +38,34 @@ def threads_per_process(jobs: int) -> int:
     return max(1, (os.cpu_count() or 1) // jobs)
 
 
-def reusable(path: Path, *, seed: int, mode: str, device: str, budget: dict, commit: str) -> dict | None:
-    """The partial record at ``path`` if it is a finished run of this seed, mode, device, budget and commit."""
+def mismatch(path: Path, *, seed: int, mode: str, device: str, budget: dict, commit: str) -> str | None:
+    """Why the partial record at ``path`` is not a finished run of this seed, mode, device, budget and
+    commit (``None`` when it is)."""
     if not path.exists():
-        return None
+        return "no partial record"
     try:
         record = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    want = {"seed": seed, "mode": mode, "device": device, "git_commit": commit, "budget": to_jsonable(budget)}
+    except (OSError, ValueError) as err:
+        return f"unreadable ({err})"
     if not isinstance(record, dict) or "metrics" not in record:
+        return "not a results record"
+    want = {"seed": seed, "mode": mode, "device": device, "git_commit": commit, "budget": to_jsonable(budget)}
+    diff = [k for k, v in want.items() if record.get(k) != v]
+    if not diff:
         return None
-    return record if all(record.get(k) == v for k, v in want.items()) else None
+    return "; ".join(f"its {k} is {_short(record.get(k))}, this run's {_short(want[k])}" for k in diff)
+
+
+def _short(v) -> str:
+    text = json.dumps(v)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def reusable(path: Path, *, seed: int, mode: str, device: str, budget: dict, commit: str) -> dict | None:
+    """The partial record at ``path`` if it is a finished run of this seed, mode, device, budget and commit."""
+    if mismatch(path, seed=seed, mode=mode, device=device, budget=budget, commit=commit) is not None:
+        return None
+    return json.loads(path.read_text(encoding="utf-8"))
 
 
 def _child_command(chapter: str, mode: str, seed: int, threads: int, partial: Path, device: str | None,
@@ -147,11 +163,13 @@ def run_seeds(chapter: str, mode: str, n: int, *, budget: dict, device: str, dev
                            + ". The seeds that finished are kept; re-run the same command to retry.")
     for k in range(n):
         if k not in records:
-            rec = reusable(folder / f"seed-{k}.json", seed=k, mode=mode, device=device, budget=budget, commit=commit)
-            if rec is None:
-                raise RuntimeError(f"{chapter}: seed {k} exited normally but left no matching partial record "
-                                   f"{folder / f'seed-{k}.json'}; see {folder / f'seed-{k}.log'}")
-            records[k] = rec
+            path = folder / f"seed-{k}.json"
+            why = mismatch(path, seed=k, mode=mode, device=device, budget=budget, commit=commit)
+            if why is not None:  # e.g. the code was committed or edited while the seeds ran
+                raise RuntimeError(f"{chapter}: not merged: seed {k} finished but {path} does not match this run "
+                                   f"({why}); see {folder / f'seed-{k}.log'}. Re-run the same command on "
+                                   "unchanged code (finished seeds that match are reused).")
+            records[k] = json.loads(path.read_text(encoding="utf-8"))
     return _write_merged(chapter, mode, [records[k] for k in range(n)], folder, out=out, overrides=overrides,
                          extra={"threads": threads, "processes": jobs, "reused": reused},
                          wall=time.perf_counter() - start)
