@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import torch
 
-from .. import problems
-from ..config import Config
-from ..measure import fit_order
-from ..solvers import SolverError, solve
+from ... import problems
+from ...config import Config
+from ...measure import fit_order
+from ...solvers import SolverError, solve
 
 FIXED_METHODS = ("euler", "midpoint", "rk4")
 
@@ -101,7 +101,7 @@ def torchdiffeq_agreement(cfg: Config, problem: problems.Problem | None = None, 
     """The same problem through nodebook and torchdiffeq: max differences and NFE."""
     import torchdiffeq
 
-    from ..measure import NFECounter
+    from ...measure import NFECounter
 
     p = problem or rabbits()
     y0, t = p.initial(torch.float64), p.times(17)
