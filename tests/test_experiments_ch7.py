@@ -165,3 +165,44 @@ def test_figures_draw_quick_and_reference_shaped_data():
     fig = ch7.devices_figure(dev, title="t")
     assert len(fig.data) == 4 and [tr.visible for tr in fig.data] == [False, False, True, True]
     assert [s.label for s in fig.layout.sliders[0].steps] == ["4", "8"]
+
+
+def _record(jumps=2, f32=1e-7, f64=None, nfe_semi=(38, 40, 39), nfe_mixed=(56, 55, 57)):
+    row = {"failed": False, "seconds": 1.0, "jumps": jumps}
+    stiff = {"rows": [{**row, "mu": 1, "method": "dopri5", "nfe": 50}, {**row, "mu": 1, "method": "sdirk2", "nfe": 900},
+                      {**row, "mu": 100, "method": "dopri5", "nfe": 70000},
+                      {**row, "mu": 100, "method": "sdirk2", "nfe": 12000}], "tol_rows": []}
+
+    def adjoint(semi, mixed):
+        return {"rows": [{"library": "nodebook", "norm": "mixed", "nfe": mixed},
+                         {"library": "nodebook", "norm": "seminorm", "nfe": semi}]}
+
+    def metrics(semi, mixed):
+        return {"stiff": stiff, "adjoint": adjoint(semi, mixed),
+                "reg": {"runs": [{"lam": 0.0, "final_nfe": 50, "nfe_ratio": 1.0, "nll_diff": 0.0},
+                                 {"lam": 0.2, "final_nfe": 30, "nfe_ratio": 1.6, "nll_diff": 0.1}]},
+                "devices": {"crossover": {"cpu, 2 threads": {"16": 256, "64": None}}, "cuda": False,
+                            "margin": 0.1, "repeat": 10},
+                "precision": {"float32_floor_tol": f32, "float64_floor_tol": f64}}
+
+    per_seed = [metrics(s, m) for s, m in zip(nfe_semi, nfe_mixed)]
+    return {"metrics": per_seed[0], "seeds": {"n": 3, "seeds": [0, 1, 2], "per_seed": per_seed,
+                                              "summary": nb.seeds.summarize(per_seed)}}
+
+
+def test_ch7_claims_are_made_from_the_numbers():
+    out = nb.claims.evaluate("ch7", _record())
+    assert "dopri5 needs 18.0× fewer evaluations" in out["stiff_cost"]
+    assert "sdirk2 needs 5.8× fewer evaluations" in out["stiff_cost"]
+    assert "holds 2 relaxation jump" in out["stiff_window"]
+    assert "No GPU was measured" in out["devices"] and "never within the batches tried" in out["devices"]
+    assert out["seminorm_effect"].endswith("fewer.")  # 39 ± 0.5 vs 56 ± 0.5 over 3 seeds
+    same = nb.claims.evaluate("ch7", _record(nfe_semi=(50, 60, 55), nfe_mixed=(56, 52, 58)))
+    assert "indistinguishable at this scale" in same["seminorm_effect"]
+
+
+@pytest.mark.parametrize("change, key", [({"jumps": 0}, "stiff_window"), ({"f32": None}, "precision_floor"),
+                                         ({"f64": 1e-6}, "precision_floor")])
+def test_ch7_claims_fail_when_the_data_contradict_them(change, key):
+    with pytest.raises(nb.claims.ClaimError, match=f"ch7 claim '{key}'"):
+        nb.claims.evaluate("ch7", _record(**change))
