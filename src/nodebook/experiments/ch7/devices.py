@@ -19,8 +19,9 @@ from ...solvers import odeint
 from .adjoints import MLPField
 
 
-def step_seconds(field, y0: torch.Tensor, *, repeat: int, h: float = 0.1) -> float:
-    """Median seconds of one RK4 step ``odeint(field, y0, [0, h], method="rk4")`` without autograd."""
+def step_samples(field, y0: torch.Tensor, *, repeat: int, h: float = 0.1) -> list[float]:
+    """Seconds of ``repeat`` RK4 steps ``odeint(field, y0, [0, h], method="rk4")`` without autograd, after
+    two warm-up steps (allocator, lazy initialisation, kernel caches)."""
     t = torch.tensor([0.0, h], dtype=y0.dtype, device=y0.device)
     times = []
     with torch.no_grad():
@@ -29,9 +30,14 @@ def step_seconds(field, y0: torch.Tensor, *, repeat: int, h: float = 0.1) -> flo
             start = time.perf_counter()
             odeint(field, y0, t, method="rk4")
             synchronize(y0.device)
-            if i >= 2:  # two warm-up steps (allocator, lazy initialisation, kernel caches)
+            if i >= 2:
                 times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    return times
+
+
+def step_seconds(field, y0: torch.Tensor, *, repeat: int, h: float = 0.1) -> float:
+    """Median seconds of one RK4 step (see :func:`step_samples`)."""
+    return statistics.median(step_samples(field, y0, repeat=repeat, h=h))
 
 
 def _targets() -> list[tuple[str, str, int | None]]:
@@ -52,18 +58,34 @@ def step_times(widths: list[int], batches: list[int], *, dim: int = 2, repeat: i
                     field = MLPField(dim, width).to(device)
                 for batch in batches:
                     y0 = torch.randn(batch, dim, device=device)
+                    samples = step_samples(field, y0, repeat=repeat)
+                    q1, _, q3 = statistics.quantiles(samples, n=4) if len(samples) > 1 else samples * 3
                     rows.append({"target": label, "device": device, "width": width, "batch": batch,
-                                 "seconds": step_seconds(field, y0, repeat=repeat)})
+                                 "seconds": statistics.median(samples), "q1": q1, "q3": q3,
+                                 "repeat": len(samples)})
     return rows
 
 
-def crossover(rows: list[dict], width: int, fast: str, base: str = "cpu, 1 thread") -> int | None:
-    """The smallest batch at which ``fast`` beats ``base`` for ``width`` (and stays ahead), else None."""
-    a = {r["batch"]: r["seconds"] for r in rows if r["target"] == base and r["width"] == width}
-    b = {r["batch"]: r["seconds"] for r in rows if r["target"] == fast and r["width"] == width}
+MARGIN = 0.10
+"""A target must be at least this much faster (median) than the base to count as faster."""
+
+
+def _faster(a: dict, b: dict, margin: float) -> bool:
+    """``b`` beats ``a``: median at least ``margin`` lower and the quartile ranges apart (``b``'s upper
+    quartile below ``a``'s lower one), so one noisy repeat cannot decide it."""
+    return b["seconds"] <= (1 - margin) * a["seconds"] and b.get("q3", b["seconds"]) < a.get("q1", a["seconds"])
+
+
+def crossover(rows: list[dict], width: int, fast: str, base: str = "cpu, 1 thread",
+              margin: float = MARGIN) -> int | None:
+    """The smallest batch from which ``fast`` beats ``base`` for ``width`` at every larger batch tried, by
+    at least ``margin`` with separated quartiles (see :func:`_faster`); None when it never does (ties
+    included)."""
+    a = {r["batch"]: r for r in rows if r["target"] == base and r["width"] == width}
+    b = {r["batch"]: r for r in rows if r["target"] == fast and r["width"] == width}
     batches = sorted(set(a) & set(b))
     for i, n in enumerate(batches):
-        if all(b[m] < a[m] for m in batches[i:]):
+        if all(_faster(a[m], b[m], margin) for m in batches[i:]):
             return n
     return None
 
@@ -93,7 +115,8 @@ def device_sweep(cfg: Config) -> dict:
     rows = step_times(b["widths"], b["batches"], repeat=b["repeat"])
     targets = sorted({r["target"] for r in rows}, key=[t[0] for t in _targets()].index)
     cross = {t: {str(w): crossover(rows, w, t) for w in b["widths"]} for t in targets[1:]}
-    out = {"rows": rows, "targets": targets, "crossover": cross, "cuda": torch.cuda.is_available()}
+    out = {"rows": rows, "targets": targets, "crossover": cross, "cuda": torch.cuda.is_available(),
+           "margin": MARGIN, "repeat": b["repeat"]}
     if b["compile"]:
         out["compile"] = compile_effect(b["compile_width"], b["compile_batches"], repeat=b["repeat"])
     return out

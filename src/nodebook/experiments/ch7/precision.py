@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import torch
 
 from ... import problems
@@ -37,9 +40,22 @@ def floor_tolerance(rows: list[dict], dtype: str = "float32", factor: float = 2.
     return None
 
 
+@contextmanager
+def no_tf32() -> Iterator[None]:
+    """Full float32 matrix products on GPUs: TF32 (10-bit mantissa, rel. error ~1e-3) is allowed by default
+    for cuDNN convolutions and can be switched on for matmuls; a tolerance scan below ~1e-3 must not run
+    on it, or it measures TF32, not float32. Restores the previous settings."""
+    saved = (torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32)
+    torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = False
+    try:
+        yield
+    finally:
+        torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32 = saved
+
+
 def precision_sweep(cfg: Config) -> dict:
     b = cfg.budget["precision"]
-    with _threads("cpu"):
+    with _threads("cpu"), no_tf32():
         rows = error_vs_tolerance(b["tols"], t1=b["t1"])
-    return {"rows": rows, "float32_floor_tol": floor_tolerance(rows, "float32"),
+    return {"tf32": False, "rows": rows, "float32_floor_tol": floor_tolerance(rows, "float32"),
             "float64_floor_tol": floor_tolerance(rows, "float64"), "eps32": torch.finfo(torch.float32).eps}
