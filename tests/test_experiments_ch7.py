@@ -185,7 +185,7 @@ def _record(jumps=2, f32=1e-7, f64=None, nfe_semi=(38, 40, 39), nfe_mixed=(56, 5
                             "margin": 0.1, "repeat": 10},
                 "precision": {"float32_floor_tol": f32, "float64_floor_tol": f64}}
 
-    per_seed = [metrics(s, m) for s, m in zip(nfe_semi, nfe_mixed)]
+    per_seed = [metrics(s, m) for s, m in zip(nfe_semi, nfe_mixed, strict=True)]
     return {"metrics": per_seed[0], "seeds": {"n": 3, "seeds": [0, 1, 2], "per_seed": per_seed,
                                               "summary": nb.seeds.summarize(per_seed)}}
 

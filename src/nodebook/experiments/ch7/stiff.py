@@ -48,7 +48,7 @@ PATH_POINTS = 201
 def count_jumps(x: list[float]) -> int:
     """Relaxation jumps in a sampled path ``x``: sign changes of ``x`` (each jump crosses 0 from ≈ ±1 to ≈ ∓2)."""
     signs = [v > 0 for v in x if v != 0]
-    return sum(a != b for a, b in zip(signs, signs[1:]))
+    return sum(a != b for a, b in zip(signs, signs[1:], strict=False))
 
 
 def solve_vdp(mu: float, method: str, *, t1: float, tol: float, max_steps: int, repeat: int = 1,
