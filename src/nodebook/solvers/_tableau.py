@@ -54,8 +54,12 @@ def rk_stages(func, t: torch.Tensor, dt: float, y: torch.Tensor, tab: ButcherTab
               f0: torch.Tensor | None = None) -> list[torch.Tensor]:
     """The stage derivatives ``k_1..k_s`` of one explicit RK step from ``(t, y)`` of size ``dt``."""
     ks = [func(t, y) if f0 is None else f0]
+    times = {0.0: t}  # one tensor per distinct node (RK4's two midpoint stages share theirs)
     for i in range(1, len(tab.c)):
         yi = _combine(y, dt, tab.a[i], ks)
-        ks.append(func(t if tab.c[i] == 0.0 else t + tab.c[i] * dt, yi))
+        c = tab.c[i]
+        if c not in times:
+            times[c] = t + c * dt
+        ks.append(func(times[c], yi))
     return ks
 
