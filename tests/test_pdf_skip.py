@@ -49,3 +49,20 @@ def test_make_book_prints_the_pdf_path_only_when_the_file_exists(tmp_path, print
     out = subprocess.run(["sh", "-c", script], cwd=tmp_path, capture_output=True, text=True, check=True).stdout
     assert ("nodebook-student.pdf" in out) == printed
     assert ("PDF: skipped" in out) == (not printed)
+
+
+@pytest.mark.parametrize("printed", [True, False])
+def test_landing_page_links_the_pdf_only_when_it_will_be_printed(tmp_path, printed):
+    import importlib.util
+    from types import SimpleNamespace
+
+    spec = importlib.util.spec_from_file_location("nodebook_course", book.repo_root() / "book/_ext/nodebook_course.py")
+    ext = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(ext)
+    (tmp_path / "chapters").mkdir()
+    env = SimpleNamespace(docname="index", srcdir=str(tmp_path), config=SimpleNamespace(nodebook_pdf=printed))
+    directive = object.__new__(ext.DownloadsDirective)
+    directive.state = SimpleNamespace(document=SimpleNamespace(settings=SimpleNamespace(env=env)))
+    raw = directive.run()[0].astext()
+    assert ('href="nodebook-student.pdf"' in raw) == printed
+    assert ("not printed with this build" in raw) == (not printed)
