@@ -79,7 +79,8 @@ html: $(STAMP) $(CACHE_STAMP)
 	$(JB) build . $(JB_FLAGS)
 
 # The whole book as one PDF, student edition (solutions left out), printed offline by the Chromium the
-# browser test uses. Without /usr/bin/chromium it says so and skips (under CI=true it fails).
+# browser test uses. Without /usr/bin/chromium it says so, skips, and the pages say there is no PDF instead
+# of linking to one (under CI=true it fails).
 pdf: html
 	$(BIN)/python src/nodebook/booktools/pdf.py --html $(BUILD)/html
 
@@ -87,7 +88,9 @@ book: html pdf
 	@echo
 	@echo "The book: $(CURDIR)/$(BUILD)/html/index.html  (file://$(CURDIR)/$(BUILD)/html/index.html)"
 	@echo "Notebooks: $(CURDIR)/$(BUILD)/notebooks/ (instructor), $(CURDIR)/$(BUILD)/notebooks/student/"
-	@echo "Slides: $(CURDIR)/$(BUILD)/html/slides/   PDF: $(CURDIR)/$(BUILD)/html/nodebook-student.pdf"
+	@echo "Slides: $(CURDIR)/$(BUILD)/html/slides/"
+	@if [ -f $(BUILD)/html/nodebook-student.pdf ]; then echo "PDF: $(CURDIR)/$(BUILD)/html/nodebook-student.pdf"; \
+	  else echo "PDF: skipped (no /usr/bin/chromium to print it: apt-get install -y chromium, then make book)"; fi
 
 # ---------------------------------------------------------------------------------------------- checks
 lint: $(STAMP)

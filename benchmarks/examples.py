@@ -15,7 +15,13 @@ vendored) and solved with ``torchdiffeq.odeint``; the book's side uses ``nodeboo
 the CNF the closed-form divergence of :class:`nodebook.flows.HyperDynamics` (the example takes one
 backward pass per dimension). Both sides start from the same weights and see the same batches; their
 iterations are interleaved (A, B, A, B, ...) so that machine load hits both alike, and the median of the
-timed iterations (after warm-up) is reported with the mean loss of the last ten.
+timed iterations (after warm-up) is reported with the mean loss of the last ten and the 1-minute load
+average before and after.
+
+Algorithm or implementation: ``ratio`` is the book's step against the example's; where the book's step
+is a different algorithm for the same model (the CNF's closed-form divergence; the latent ODE's encoder
+reading its output layer once instead of at every step), a third side runs the example's own algorithm
+on the book's code and ``ratio_same_algorithm`` gives that ratio too (equal to ``ratio`` otherwise).
 
 Usage::
 
@@ -29,6 +35,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import sys
 import time
@@ -45,6 +52,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _example_cases import cnf_case, latent_ode_case, ode_demo_case  # noqa: E402
 
 CASES = {"ode_demo": ode_demo_case, "latent_ode": latent_ode_case, "cnf": cnf_case}
+SIDES = ("torchdiffeq", "nodebook", "nodebook_same")
 GOAL_CPU, GOAL_GPU = 0.5, 0.2
 
 
@@ -56,12 +64,13 @@ def _sync(device: torch.device) -> None:
 def compare(name: str, *, iters: int, warmup: int, device: torch.device, seed: int = 0) -> dict:
     """Interleaved training iterations of the reference and the book's step for one example."""
     steps = CASES[name](device=device, seed=seed)
-    times: dict[str, list[float]] = {"torchdiffeq": [], "nodebook": []}
-    losses: dict[str, list[float]] = {"torchdiffeq": [], "nodebook": []}
-    nfe: dict[str, list[int]] = {"torchdiffeq": [], "nodebook": []}
+    sides = [s for s in SIDES if s in steps]
+    times: dict[str, list[float]] = {s: [] for s in sides}
+    losses: dict[str, list[float]] = {s: [] for s in sides}
+    nfe: dict[str, list[int]] = {s: [] for s in sides}
+    load_before = os.getloadavg()
     for i in range(warmup + iters):
-        order = ("torchdiffeq", "nodebook") if i % 2 == 0 else ("nodebook", "torchdiffeq")
-        for side in order:
+        for side in (sides if i % 2 == 0 else sides[::-1]):
             _sync(device)
             start = time.perf_counter()
             loss, n = steps[side](i)
@@ -73,15 +82,24 @@ def compare(name: str, *, iters: int, warmup: int, device: torch.device, seed: i
                 times[side].append(elapsed)
     med = {k: statistics.median(v) for k, v in times.items()}
     last = {k: float(np.mean(v[-10:])) for k, v in losses.items()}
-    return {
+    row = {
         "example": name, "settings": steps["settings"], "iters": iters, "warmup": warmup,
+        "load_average_1min": [load_before[0], os.getloadavg()[0]],
         "torchdiffeq_ms": 1e3 * med["torchdiffeq"], "nodebook_ms": 1e3 * med["nodebook"],
         "ratio": med["nodebook"] / med["torchdiffeq"],
         "torchdiffeq_nfe": float(np.mean(nfe["torchdiffeq"])), "nodebook_nfe": float(np.mean(nfe["nodebook"])),
         "torchdiffeq_loss_last10": last["torchdiffeq"], "nodebook_loss_last10": last["nodebook"],
-        "times_ms": {k: [1e3 * x for x in v] for k, v in times.items()},
-        "losses": losses,
     }
+    if "nodebook_same" in sides:  # the example's own algorithm on the book's code: the solver's share
+        row.update({"same_algorithm": steps["same_algorithm"], "nodebook_same_ms": 1e3 * med["nodebook_same"],
+                    "ratio_same_algorithm": med["nodebook_same"] / med["torchdiffeq"],
+                    "nodebook_same_nfe": float(np.mean(nfe["nodebook_same"])),
+                    "nodebook_same_loss_last10": last["nodebook_same"]})
+    else:
+        row.update({"same_algorithm": "yes: the book's step is the example's algorithm",
+                    "ratio_same_algorithm": row["ratio"]})
+    row.update({"times_ms": {k: [1e3 * x for x in v] for k, v in times.items()}, "losses": losses})
+    return row
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -108,12 +126,14 @@ def main(argv: list[str] | None = None) -> int:
         rows.append(row)
         print(f"{name:>10}: torchdiffeq {row['torchdiffeq_ms']:8.1f} ms  nodebook {row['nodebook_ms']:8.1f} ms"
               f"  ratio {row['ratio']:.2f}  NFE {row['torchdiffeq_nfe']:.0f}/{row['nodebook_nfe']:.0f}"
-              f"  loss(last 10) {row['torchdiffeq_loss_last10']:.4f}/{row['nodebook_loss_last10']:.4f}",
-              flush=True)
+              f"  loss(last 10) {row['torchdiffeq_loss_last10']:.4f}/{row['nodebook_loss_last10']:.4f}"
+              f"  same-algorithm ratio {row['ratio_same_algorithm']:.2f}"
+              f"  load {row['load_average_1min'][0]:.1f}-{row['load_average_1min'][1]:.1f}", flush=True)
     goal = GOAL_GPU if device.type == "cuda" else GOAL_CPU
     record = {
         "benchmark": "examples", "device": device.type, "device_name": results.device_name(device),
-        "threads": torch.get_num_threads(), "torch": torch.__version__, "torchdiffeq": torchdiffeq.__version__,
+        "threads": torch.get_num_threads(), "processes": 1, "cpu_count": os.cpu_count(),
+        "torch": torch.__version__, "torchdiffeq": torchdiffeq.__version__,
         "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "git_commit": results.git_commit(),
         "goal_ratio": goal, "rows": rows,
     }

@@ -22,3 +22,15 @@ def test_both_sides_compute_the_same_first_loss(case):
     assert book_loss == pytest.approx(ref_loss, rel=1e-3)
     # After one optimiser step on each side, the second losses still agree (the updates matched).
     assert steps["nodebook"](1)[0] == pytest.approx(steps["torchdiffeq"](1)[0], rel=1e-3)
+
+
+@pytest.mark.parametrize("case", [latent_ode_case, cnf_case], ids=lambda c: c.__name__)
+def test_the_same_algorithm_side_computes_the_example_loss(case):
+    """Where the book's step is another algorithm, the third side runs the example's algorithm on the book's
+    code: the same loss, so ``ratio_same_algorithm`` compares implementations only."""
+    torch.set_num_threads(1)
+    steps = case(device=torch.device("cpu"), seed=0)
+    assert steps["same_algorithm"]
+    ref_loss, _ = steps["torchdiffeq"](0)
+    same_loss, same_nfe = steps["nodebook_same"](0)
+    assert same_nfe > 0 and same_loss == pytest.approx(ref_loss, rel=1e-3)

@@ -373,10 +373,12 @@ def test_executed_notebook_is_found_by_content_not_path(tmp_path):
     assert booktools.executed_notebook(src, tmp_path / "cache") is None
 
 
+@pytest.mark.parametrize("pdf", [True, False])
 @pytest.mark.parametrize("repo_url", ["", "https://github.com/org/nodebook"])
-def test_chapter_page_links_and_launch_buttons(tmp_path, repo_url):
-    """The Sphinx hook on a chapter page: notebook/slides/PDF links always; launch buttons (bar and header)
-    exactly when _config.yml names a repository, opening the learner notebook of the published site."""
+def test_chapter_page_links_and_launch_buttons(tmp_path, repo_url, pdf):
+    """The Sphinx hook on a chapter page: notebook/slides links always, the PDF link when the PDF will be
+    printed; launch buttons (bar and header) exactly when _config.yml names a repository, opening the
+    learner notebook of the published site."""
     import importlib.util
     from types import SimpleNamespace
 
@@ -386,13 +388,15 @@ def test_chapter_page_links_and_launch_buttons(tmp_path, repo_url):
     (tmp_path / "_config.yml").write_text(f"repository:\n  url: '{repo_url}'\nlaunch_buttons:\n"
                                           "  binderhub_url: https://mybinder.org\n"
                                           "  colab_url: https://colab.research.google.com\n")
-    app = SimpleNamespace(srcdir=str(tmp_path), builder=SimpleNamespace(format="html"))
+    app = SimpleNamespace(srcdir=str(tmp_path), builder=SimpleNamespace(format="html"),
+                          config=SimpleNamespace(nodebook_pdf=pdf))
     context = {"body": "<h1>1. T</h1><p>x</p>", "pathto": lambda p, resource=0: f"../{p}",
                "header_buttons": [{"label": "download-buttons", "buttons": [{"label": "download-source-button"}]}]}
     ext.chapter_links(app, "chapters/01_x", "page.html", context, None)
     body = context["body"]
     assert body.startswith('<h1>1. T</h1><p class="nodebook-chapter-links">')
     assert 'href="../notebooks/01_x.ipynb" download' in body and 'href="../slides/01_x.html"' in body
+    assert ('href="../nodebook-student.pdf"' in body) == pdf
     labels = [b["label"] for b in context["header_buttons"][0]["buttons"]]
     assert labels[:2] == ["download-learner-notebook-button", "slides-button"]
     launch = [g for g in context["header_buttons"] if g.get("label") == "launch-buttons"]

@@ -119,7 +119,8 @@ def _float32_roundoff(solve, method):
     net = torch.nn.Sequential(torch.nn.Linear(4, 32), torch.nn.Tanh(), torch.nn.Linear(32, 4)).double()
     net32 = torch.nn.Sequential(torch.nn.Linear(4, 32), torch.nn.Tanh(), torch.nn.Linear(32, 4))
     net32.load_state_dict({k: v.float() for k, v in net.state_dict().items()})
-    y0, t = torch.randn(256, 4, dtype=F64), torch.linspace(0, 10, 1001, dtype=F64)
+    # 400 steps: the round-off ratio is as over 1000 (about 1), in less than half the time
+    y0, t = torch.randn(256, 4, dtype=F64), torch.linspace(0, 10, 401, dtype=F64)
     with torch.no_grad():
         y32 = solve(lambda t, y: net32(y) - 0.1 * y, y0.float(), t.float(), method=method)
         y64 = solve(lambda t, y: net(y) - 0.1 * y, y0, t, method=method)

@@ -30,6 +30,7 @@ from sphinx.util.docutils import SphinxDirective
 
 from nodebook.booktools import STUDENT_PDF, STUDENT_ZIP, Context, launch_links, read_settings, write_notebooks
 from nodebook.booktools.notebooks import chapter_labels, executed_notebook, glue_values
+from nodebook.booktools.pdf import CHROMIUM, will_print
 from nodebook.booktools.references import Bibliography
 from nodebook.booktools.settings import NOTEBOOKS_DIR, SLIDES_DIR
 from nodebook.booktools.slides import REVEAL_DIR, slides_html
@@ -72,8 +73,9 @@ def chapter_links(app: Sphinx, pagename: str, templatename: str, context: dict, 
         return
     stem, pathto = pagename.rsplit("/", 1)[1], context["pathto"]
     links = [("Notebook (.ipynb)", pathto(f"{NOTEBOOKS_DIR}/{stem}.ipynb", 1), "notebook", True),
-             ("Slides", pathto(f"{SLIDES_DIR}/{stem}.html", 1), "slides", False),
-             ("Book (PDF)", pathto(STUDENT_PDF, 1), "pdf", False)]
+             ("Slides", pathto(f"{SLIDES_DIR}/{stem}.html", 1), "slides", False)]
+    if app.config.nodebook_pdf:  # no link to a PDF this machine will not print
+        links.append(("Book (PDF)", pathto(STUDENT_PDF, 1), "pdf", False))
     launch = launch_links(_settings(app), stem)
     items = [f'<a class="nodebook-{cls}" href="{html.escape(url)}"{" download" if dl else ""}>{text}</a>'
              for text, url, cls, dl in links]
@@ -115,8 +117,12 @@ class DownloadsDirective(SphinxDirective):
         raw = (f'<div class="nodebook-downloads"><ul>'
                f'<li><a href="{up}{NOTEBOOKS_DIR}/{STUDENT_ZIP}" download>All student notebooks (.zip)</a>: '
                "one per chapter, an empty cell to answer each exercise in, no solutions.</li>"
-               f'<li><a href="{up}{STUDENT_PDF}">The whole book as a PDF</a>, student edition (solutions left '
-               "out).</li></ul><p>Per chapter:</p><ul>" + rows + "</ul></div>")
+               + (f'<li><a href="{up}{STUDENT_PDF}">The whole book as a PDF</a>, student edition (solutions left '
+                  "out).</li>" if self.config.nodebook_pdf else
+                  "<li>The whole book as a PDF: not printed with this build (printing needs Chromium at "
+                  f"<code>{CHROMIUM}</code>: <code>apt-get install -y chromium</code>, then "
+                  "<code>make book</code>).</li>")
+               + "</ul><p>Per chapter:</p><ul>" + rows + "</ul></div>")
         return [nodes.raw("", raw, format="html")]
 
 
@@ -161,6 +167,9 @@ def write_course_files(app: Sphinx, exception) -> None:
 
 def setup(app: Sphinx) -> dict:
     app.add_config_value("nodebook_pages_branch", "gh-pages", "html")
+    # Whether `make pdf` will print the PDF on this machine; "env": a change re-reads every page, so no
+    # page keeps a link to a PDF that is not there (or an excuse for one that is).
+    app.add_config_value("nodebook_pdf", will_print(), "env")
     app.add_directive("nodebook-downloads", DownloadsDirective)
     app.add_css_file(CSS)
     app.connect("config-inited", keep_launch_buttons_from_theme)

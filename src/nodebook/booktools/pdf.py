@@ -177,10 +177,19 @@ def toc_docnames(root: str | Path) -> list[str]:
     return [re.sub(r"\.(md|ipynb)$", "", n) for n in names]
 
 
+def will_print() -> bool:
+    """Whether ``make pdf`` prints the PDF here: Chromium is installed, or CI=true (then its absence fails).
+
+    The HTML build asks the same question to decide whether its pages link to the PDF.
+    """
+    import os
+
+    return Path(CHROMIUM).exists() or os.environ.get("CI", "").lower() == "true"
+
+
 def main(argv: list[str] | None = None) -> int:
     """``python src/nodebook/booktools/pdf.py [--html _build/html] [--out PDF] [--instructor]`` (no torch import)."""
     import argparse
-    import os
 
     import yaml
 
@@ -195,9 +204,12 @@ def main(argv: list[str] | None = None) -> int:
     root = html_dir.parent.parent  # <book>/_build/html
     if not (root / "_toc.yml").is_file():
         parser.error(f"--html: expected the built site at <book>/_build/html (with <book>/_toc.yml); got {html_dir}")
-    if not Path(CHROMIUM).exists() and os.environ.get("CI", "").lower() != "true":
-        print(f"skipped the PDF: {CHROMIUM} not found (apt-get install -y chromium); the landing page's PDF "
-              "link stays broken until `make pdf` runs with it")
+    if not will_print():
+        stale = Path(args.out or html_dir / "nodebook-student.pdf")
+        if stale.is_file():  # an earlier build's PDF would no longer match the pages
+            stale.unlink()
+        print(f"PDF skipped: {CHROMIUM} not found, so no PDF was printed (apt-get install -y chromium, then "
+              "make book); the pages say the PDF is not built here instead of linking to it")
         return 0
     title = (yaml.safe_load((root / "_config.yml").read_text()) or {}).get("title", "nodebook")
     out = Path(args.out or html_dir / "nodebook-student.pdf")

@@ -38,6 +38,10 @@ def _combine(y: torch.Tensor, dt: float | torch.Tensor, coeffs: tuple[float, ...
     own rounds ``y`` once per stage, which more than doubled the float32 round-off of a step.
     ``dt`` is a float, or a 0-d tensor when the times are differentiated.
     """
+    if not isinstance(dt, torch.Tensor):
+        terms = [(c, k) for c, k in zip(coeffs, ks, strict=False) if c != 0.0]
+        if len(terms) == 1:  # one slope (most fixed-step stages): y + (c·dt)·k in one operation
+            return torch.add(y, terms[0][1], alpha=terms[0][0] * dt)
     acc = _weighted_sum(coeffs, ks)
     if acc is None:
         return y
@@ -50,8 +54,12 @@ def rk_stages(func, t: torch.Tensor, dt: float, y: torch.Tensor, tab: ButcherTab
               f0: torch.Tensor | None = None) -> list[torch.Tensor]:
     """The stage derivatives ``k_1..k_s`` of one explicit RK step from ``(t, y)`` of size ``dt``."""
     ks = [func(t, y) if f0 is None else f0]
+    times = {0.0: t}  # one tensor per distinct node (RK4's two midpoint stages share theirs)
     for i in range(1, len(tab.c)):
         yi = _combine(y, dt, tab.a[i], ks)
-        ks.append(func(t + tab.c[i] * dt, yi))
+        c = tab.c[i]
+        if c not in times:
+            times[c] = t + c * dt
+        ks.append(func(times[c], yi))
     return ks
 

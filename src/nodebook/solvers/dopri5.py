@@ -147,11 +147,14 @@ class Dopri5:
                     t=tc, stats=stats)
             last = h + slack >= abs(t_end - tc)
             dt = direction * (abs(t_end - tc) if last else h)
-            # Differentiable versions (times that require grad); plain floats otherwise.
-            t_start = self._t(tc, y) if shift is None else self._t(tc, y) + shift[0]
-            dtx = dt if (shift is None or not last) else dt + (shift[-1] - shift[0])
-            ks = rk_stages(func, t_start, dtx, y, TABLEAU, f0=f0)
-            y1 = _combine(y, dtx, TABLEAU.b, ks)
+            if shift is None:  # the common case: stage times are constants, made in one call
+                dtx = dt
+                ks, y1 = _stages(func, y, f0, dt, torch.tensor([tc + c * dt for c in TABLEAU.c[1:]],
+                                                               dtype=y.dtype, device=y.device).unbind())
+            else:  # differentiable times: every stage time carries t's graph
+                dtx = dt if not last else dt + (shift[-1] - shift[0])
+                ks = rk_stages(func, self._t(tc, y) + shift[0], dtx, y, TABLEAU, f0=f0)
+                y1 = _combine(y, dtx, TABLEAU.b, ks)
             with torch.no_grad():  # step-size control only: no graph, in-place on fresh tensors
                 err = _weighted_sum(ERROR, ks).mul_(dt)
                 ratio = self.norm(err.div_(self._scale(y, y1)))
@@ -192,11 +195,10 @@ class Dopri5:
         exact = times[-1] == t_new
         inner = times[:-1] if exact else times
         out = []
-        if inner:
-            if shift is None:
-                theta = torch.tensor([(tj - tc) / dt for tj in inner], dtype=y.dtype, device=y.device)
-            else:  # differentiable times: each theta carries its time's graph
-                theta = torch.stack([(tj - tc + (shift[j0 + i] - shift[0])) / dtx for i, tj in enumerate(inner)])
+        if inner and shift is None:
+            out.append(_dense_const(y, y1, ks, dt, [(tj - tc) / dt for tj in inner]))
+        elif inner:  # differentiable times: each theta carries its time's graph
+            theta = torch.stack([(tj - tc + (shift[j0 + i] - shift[0])) / dtx for i, tj in enumerate(inner)])
             out.append(self._dense(y, y1, ks, dtx, theta.view(-1, *([1] * y.dim()))))
         if exact:
             j = j0 + len(times) - 1
@@ -216,6 +218,45 @@ class Dopri5:
         r5 = dt * _weighted_sum(DENSE, ks)
         th1 = 1.0 - theta
         return y0 + theta * (ydiff + th1 * (bspl + theta * (r4 + th1 * r5)))
+
+def _stages(func, y: torch.Tensor, f0: torch.Tensor, dt: float, times) -> tuple[list[torch.Tensor], torch.Tensor]:
+    """The seven slopes of a step of float size ``dt`` and the step's end ``y1``.
+
+    The last stage is evaluated at the fifth-order solution itself (its row of ``a`` is ``b``), so
+    its input is ``y1``: not formed a second time.
+    """
+    ks = [f0]
+    for i in range(1, 7):
+        yi = _combine(y, dt, TABLEAU.a[i], ks)
+        ks.append(func(times[i - 1], yi))
+    return ks, yi
+
+
+def _dense_weights(theta: float, dt: float) -> list[float]:
+    """Weights of ``[y1 - y0, k_1, ..., k_7]`` in the continuous extension at ``theta`` (a float).
+
+    Hairer's ``CONTD5`` expanded: ``y0 + θ²(3 - 2θ)(y1 - y0) + dt·Σ w_j k_j`` with
+    ``w_1 = θ(1-θ)²(1 + θ d_1)``, ``w_7 = θ²(1-θ)(-1 + (1-θ) d_7)`` and ``w_j = θ²(1-θ)² d_j`` otherwise.
+    """
+    th1 = 1.0 - theta
+    q = theta * theta * th1 * th1
+    w = [q * d * dt for d in DENSE]
+    w[0] = theta * th1 * th1 * (1.0 + theta * DENSE[0]) * dt
+    w[-1] = theta * theta * th1 * (-1.0 + th1 * DENSE[-1]) * dt
+    return [theta * theta * (3.0 - 2.0 * theta), *w]
+
+
+def _dense_const(y0: torch.Tensor, y1: torch.Tensor, ks: list[torch.Tensor], dt: float,
+                 thetas: list[float]) -> torch.Tensor:
+    """``(len(thetas), *y0.shape)``: the continuous extension at constant ``thetas``, one matrix product.
+
+    The same polynomial as :meth:`Dopri5._dense`, with its weights computed in Python floats: a handful
+    of tensor operations per step however many output times it fills (the nested form takes about twenty).
+    """
+    w = torch.tensor([_dense_weights(th, dt) for th in thetas], dtype=y0.dtype, device=y0.device)
+    parts = torch.stack([y1 - y0, *ks]).view(8, -1)
+    return torch.addmm(y0.reshape(1, -1), w, parts).view(len(thetas), *y0.shape)
+
 
 def _time_shifts(t: torch.Tensor | None, y0: torch.Tensor) -> list[torch.Tensor] | None:
     """For times that require grad: ``t[j] - t[j].detach()``, zero in value, one in derivative.
