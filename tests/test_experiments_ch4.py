@@ -104,3 +104,115 @@ def test_full_mode_columns_with_and_without_a_record():
     cols = ch4.full_mode_columns(record)
     assert cols["odenet"] == {"error": "5.0%", "params": "65,418", "ms": "12.3", "mib": "40.0"}
     assert cols["mlp"]["params"] == "–"  # a model missing from the run is not invented
+
+
+# ------------------------------------------------------------------------------------------ Figure 3 (issue 19)
+ROOT = __import__("pathlib").Path(__file__).resolve().parents[1]
+REF_SCAN = [  # the shape of the committed reference scan: three tolerances at 20 NFE with errors 4.5-4.7%
+    {"tol": t, "nfe_forward": n, "test_error_pct": e, "time_ms": ms, "solution_error": se, "ref_tol": 1e-7,
+     "step_nfe_forward": sf, "step_nfe_backward": sb}
+    for t, n, e, ms, se, sf, sb in ((1e-1, 20, 4.7, 411, 3e-2, 20, 14), (3e-2, 20, 4.6, 713, 3e-2, 20, 14),
+                                    (1e-2, 20, 4.7, 731, 3e-2, 20, 14), (3e-3, 26, 4.5, 1005, 4e-3, 26, 26),
+                                    (1e-3, 26, 4.5, 1076, 4e-3, 26, 20), (3e-4, 32, 4.5, 1308, 1e-3, 32, 38),
+                                    (1e-4, 44, 4.5, 2091, 2e-4, 38, 44), (1e-5, 194, 4.5, 6676, 1e-6, 62, 62))]
+REF_CURVE = {"forward": [20] * 50 + [26] * 50, "backward": [14] * 50 + [20] * 50}
+
+
+def _figure(scan=REF_SCAN, curve=REF_CURVE):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    return ch4.figure3_panels(scan, curve, title="test")
+
+
+def test_figure3_panels_carry_the_papers_letters():
+    # Chen et al. Fig. 3: (a) numerical error vs NFE, (b) wall time vs NFE, (c) backward vs forward NFE,
+    # (d) NFE over training
+    import matplotlib.pyplot as plt
+
+    fig = _figure()
+    titles = {ax.get_title()[:3]: (ax.get_title() + ax.get_xlabel() + ax.get_ylabel()).lower() for ax in fig.axes}
+    plt.close(fig)
+    assert "error" in titles["(a)"] and "nfe" in titles["(a)"] and "test error" not in titles["(a)"]
+    assert "time" in titles["(b)"] and "nfe" in titles["(b)"]
+    assert "backward" in titles["(c)"] and "forward" in titles["(c)"]
+    assert "training" in titles["(d)"]
+
+
+def test_figure3_tolerance_labels_do_not_overprint():
+    import matplotlib.pyplot as plt
+
+    fig = _figure()
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    for ax in fig.axes:
+        boxes = [t.get_window_extent(renderer) for t in ax.texts]
+        for i in range(len(boxes)):
+            for j in range(i + 1, len(boxes)):
+                assert not boxes[i].overlaps(boxes[j]), (ax.get_title(), ax.texts[i].get_text(), ax.texts[j].get_text())
+    plt.close(fig)
+
+
+def test_figure3_plots_backward_nfe_against_the_forward_nfe_of_the_same_batch():
+    import matplotlib.pyplot as plt
+
+    fig = _figure()
+    bwd = [r["step_nfe_backward"] for r in REF_SCAN]
+    fwd_same_batch = [r["step_nfe_forward"] for r in REF_SCAN]
+    found = 0
+    for ax in fig.axes:
+        series = [(ln.get_xdata(), ln.get_ydata()) for ln in ax.lines]
+        series += [tuple(col.get_offsets().T) for col in ax.collections if len(col.get_offsets())]
+        for x, y in series:
+            if list(map(float, y)) == list(map(float, bwd)):
+                found += 1
+                assert list(map(float, x)) == list(map(float, fwd_same_batch)), ax.get_title()
+    plt.close(fig)
+    assert found == 1
+
+
+def test_figure3_draws_an_old_record_without_solution_error():
+    import matplotlib.pyplot as plt
+
+    old = [{k: v for k, v in r.items() if k not in ("solution_error", "ref_tol")} for r in REF_SCAN]
+    fig = _figure(old)
+    assert any("not measured" in t.get_text() for t in fig.axes[0].texts)
+    plt.close(fig)
+
+
+def test_tolerance_scan_measures_the_solution_error_against_a_tight_solve(cfg, trained):
+    rows = ch4.tolerance_scan(cfg, trained)
+    errs = [r["solution_error"] for r in rows]
+    assert all(e >= 0 for e in errs) and errs[-1] < errs[0]
+    assert rows[0]["ref_tol"] == pytest.approx(min(TINY["tolerances"]) / 100)
+    # the training step's forward and backward NFE are of one batch: rerun it and get the same forward NFE
+    model, data = trained["models"]["odenet"], trained["data"]
+    with torch.no_grad(), nb.models.tolerance(model, rows[1]["tol"]):
+        model(data.x_train[:TINY["batch_size"]])
+    assert model.body.nfe_forward == rows[1]["step_nfe_forward"]
+
+
+def test_figure3_citations_use_the_papers_letters():
+    # Chen et al. 2018, Fig. 3: a = numerical error, b = wall time, c = backward vs forward, d = over training
+    need = {"a": ("numerical error", "solution error", "error of z"), "b": ("wall time", "wall-clock"),
+            "c": ("backward",), "d": ("training",)}
+    files = [ROOT / "chapters" / "04_odenets.md"] + [ROOT / "src/nodebook/experiments/ch4" / f for f in
+                                                     ("reference.py", "figure3.py", "figures.py", "claims.py")]
+    import re
+
+    for path in files:
+        if not path.exists():
+            continue
+        text = " ".join(path.read_text().split())
+        for m in re.finditer(r"(?:Figure|Fig\.)\s*3\s*\(?([a-d])\b", text):
+            window = text[max(0, m.start() - 220):m.end() + 220].lower()
+            assert any(w in window for w in need[m[1]]), f"{path.name}: 'Figure 3{m[1]}' near: {window}"
+
+
+def test_adjoint_state_is_counted_from_the_model():
+    model = nb.models.build_table1_model("odenet", in_shape=(40,), channels=8, pool=False)
+    s = ch4.adjoint_state_size(model, batch_size=16)
+    f_params = 2 * ((8 + 1) * 8 * 3 + 8) + 6 * 8
+    assert (s["D"], s["P"]) == (16 * 8 * 10, f_params) and s["augmented"] == 2 * s["D"] + s["P"]
+    text = (ROOT / "chapters" / "04_odenets.md").read_text()
+    assert "three times the forward state" not in text and "ch4_adj_ratio" in text
