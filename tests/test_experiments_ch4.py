@@ -216,3 +216,101 @@ def test_adjoint_state_is_counted_from_the_model():
     assert (s["D"], s["P"]) == (16 * 8 * 10, f_params) and s["augmented"] == 2 * s["D"] + s["P"]
     text = (ROOT / "chapters" / "04_odenets.md").read_text()
     assert "three times the forward state" not in text and "ch4_adj_ratio" in text
+
+
+# ------------------------------------------------------------------- seeds, claims and the MLP (issue 19)
+def _record(n_seeds=3, shift=None):
+    """The committed single-seed record, as a merged record of ``n_seeds`` slightly different seeds."""
+    import copy
+    import json
+
+    from nodebook import seeds
+
+    base = json.loads((ROOT / "results" / "ch4.json").read_text())
+    records = []
+    for k in range(n_seeds):
+        r = copy.deepcopy(base)
+        for i, name in enumerate(("mlp", "resnet", "rknet", "odenet")):
+            r["metrics"]["models"][name]["test_acc"] += 0.002 * ((k + i) % 3 - 1)
+            if shift and name in shift:
+                r["metrics"]["models"][name]["test_acc"] += shift[name]
+        r["metrics"]["training_nfe"]["ratio"] += 0.01 * k
+        records.append(r)
+    return seeds.merge(records, list(range(n_seeds))) if n_seeds > 1 else records[0]
+
+
+def test_table1_and_claims_render_a_three_seed_record_and_todays_single_seed_record():
+    one, three = _record(1), _record(3)
+    table = ch4.table1_markdown(three)
+    assert "3 seeds, mean ± se" in table and " ± " in table.splitlines()[5]  # the ODE-Net row
+    assert "1 seed)" in ch4.table1_markdown(one) and " ± " not in ch4.table1_markdown(one)
+    said = nb.claims.evaluate("ch4", three)
+    assert "Over 3 seeds" in said["accuracy_order"]
+    assert "indistinguishable from the RK-Net's at this scale" in said["accuracy_order"]
+    assert "lower than the ResNet's" in said["accuracy_order"]  # 96.1% vs 95.5%, se ~0.1 point
+    assert "± " in said["backward_ratio"] and "more than the half" in said["backward_ratio"]
+    single = nb.claims.evaluate("ch4", one)
+    assert "too few seeds for a verdict" in single["accuracy_order"] and "no verdict" in single["published_cnn"]
+
+
+def test_accuracy_verdicts_follow_the_numbers():
+    said = nb.claims.evaluate("ch4", _record(3, shift={"odenet": 0.02}))
+    assert "higher than the ResNet's" in said["accuracy_order"] and "higher than the RK-Net's" in said["accuracy_order"]
+    assert "above it by more than 2 standard errors" in said["published_cnn"]
+
+
+def test_a_structural_claim_fails_the_build_on_numbers_that_contradict_it():
+    bad = _record(1)
+    bad["metrics"]["models"]["odenet"]["params"] = 10 ** 6  # more than the ResNet
+    with pytest.raises(nb.claims.ClaimError, match="ch4 claim 'parameters' does not hold"):
+        nb.claims.evaluate("ch4", bad)
+
+
+def test_chapter_states_no_hand_written_verdicts():
+    text = (ROOT / "chapters" / "04_odenets.md").read_text()
+    for phrase in ("tell the same story", "goal_words", "carries over is the order of the models",
+                   "which is why its training steps are the slowest", "ReLU's kinks cost\n  both",
+                   "stayed flat as the NFE grew", "pushing against a wall"):
+        assert phrase not in text, phrase
+    assert 'nb.claims.evaluate("ch4", full)' in text and 'nb.claims.evaluate("ch4", quick_rec)' in text
+
+
+def test_circles_sentence_says_what_differs_when_both_score_100():
+    rec = _record(1)
+    said = nb.claims.evaluate("ch4", rec)["circles"]
+    assert "tell the same story" not in said
+    assert "cannot tell them apart" in said and "training loss (0.00079 against 9.3e-06)" in said
+    assert "38 evaluations per forward pass against 26" in said
+
+
+def test_dense_probe_counts_ring_points_labelled_as_disk():
+    from nodebook.experiments.ch4.augment import dense_probe
+
+    class Radius(torch.nn.Module):  # labels by radius: disk inside 0.75, ring outside; one wrong wedge
+        def __init__(self):
+            super().__init__()
+            self.w = torch.nn.Parameter(torch.zeros(1))
+
+        def forward(self, x):
+            r = x.norm(dim=1)
+            ring = (r > 0.75) & ~((x[:, 0] > 0) & (x[:, 1].abs() < 0.05 * r))
+            return torch.stack([(~ring).float(), ring.float()], 1)
+
+    p = dense_probe(Radius(), radii=5, angles=360)
+    assert p["ring_radii_with_error"] == 5 and 0.01 < p["ring_error"] < 0.05 and p["disk_error"] == 0
+
+
+def test_mlp_trains_with_the_published_recipe_when_asked(cfg):
+    small = dataclasses.replace(cfg, budget={**TINY, "mlp_steps": 7, "mlp_batch": 10, "mlp_lr": 1e-2})
+    out = ch4.train_table(small, names=("mlp",))
+    assert out["histories"]["mlp"].steps == 7
+    gap = ch4.mlp_gap(small, recipe={"steps": 8, "batch_size": 16, "eval_every": 4})
+    assert set(gap) == {"shared_recipe", "published_final", "published_best", "recipe"}
+    assert gap["published_best"] >= gap["published_final"] and gap["recipe"]["lr"] == 1e-2
+
+
+def test_full_budget_keeps_the_documented_sizes_one_set_away():
+    full = nb.config.BUDGETS["ch4"]["full"]
+    assert full["mlp_steps"] == 8000 and full["mlp_batch"] == 100 and full["mlp_lr"] == 1e-2  # MNIST-1D's recipe
+    src = (ROOT / "src" / "nodebook" / "config.py").read_text()
+    assert "--set steps=1500" in src and "--set channels=64 --set steps=3000" in src

@@ -3,9 +3,9 @@
 Chen et al.'s Figure 3 has four panels: (a) the numerical error of the ODE solution against the forward NFE,
 (b) wall time against NFE, (c) backward against forward NFE, (d) NFE over training.
 
-* :func:`tolerance_scan`: the trained model run at other tolerances: the error of ``z(T)`` against a tight
-  float64 solve and the forward NFE (Fig. 3a), the wall time (3b), the forward and backward (adjoint) NFE of
-  one training step on one batch (3c), and the test error (not one of the paper's panels);
+* :func:`tolerance_scan`: the trained model run at other tolerances: the forward NFE and the numerical error
+  of z(T) against a tight float64 solve (Fig. 3a), the wall time (Fig. 3b), the forward and backward
+  (adjoint) NFE of one training step on one batch (Fig. 3c), and the test error (not a panel of the paper);
 * :func:`training_nfe`: forward and backward NFE per training step (Fig. 3c, 3d);
 * :func:`adjoint_state_size`: what the adjoint's backward solve carries, counted from the model.
 """
