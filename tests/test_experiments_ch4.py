@@ -244,6 +244,7 @@ def test_table1_and_claims_render_a_three_seed_record_and_todays_single_seed_rec
     table = ch4.table1_markdown(three)
     assert "3 seeds, mean ± se" in table and " ± " in table.splitlines()[5]  # the ODE-Net row
     assert "1 seed)" in ch4.table1_markdown(one) and " ± " not in ch4.table1_markdown(one)
+    assert ch4.run_sizes(one) == "1500 training steps"  # what the record ran, not today's budget
     said = nb.claims.evaluate("ch4", three)
     assert "Over 3 seeds" in said["accuracy_order"]
     assert "indistinguishable from the RK-Net's at this scale" in said["accuracy_order"]

@@ -32,6 +32,7 @@ from .reference import (
     per_seed,
     reference_baselines,
     reference_goals,
+    run_sizes,
     seeds_note,
     table1_markdown,
     trend_words,
@@ -53,8 +54,8 @@ __all__ = [
     "build_model", "check_odenet_params", "circles", "crossing_map", "dataset", "figure3", "figure3_panels",
     "figure3_words", "FirstCoordinate", "full_mode_columns", "initial_nfe", "memory_vs_nfe", "mlp_gap",
     "nfe_growth_words", "nfe_trend", "pct_stat", "per_seed", "quick_record", "reference_baselines",
-    "reference_goals", "run", "seeds_note", "smoothness", "table1_markdown", "tolerance_scan", "train_table",
-    "training_nfe", "trend_words",
+    "reference_goals", "run", "run_sizes", "seeds_note", "smoothness", "table1_markdown", "tolerance_scan",
+    "train_table", "training_nfe", "trend_words",
 ]
 
 

@@ -34,6 +34,19 @@ def pct_stat(s: Stat, digits: int = 1) -> str:
     return f"{100 * s.mean:.{digits}f}%"
 
 
+def run_sizes(record: dict) -> str:
+    """The sizes a record was run at, read from the record itself (never from today's budget): training steps
+    (the length of its NFE curve) and, where it saved them, the width and the batch."""
+    m = per_seed(record)[0]
+    budget = record.get("budget") or {}
+    parts = [f"{len(m['training_nfe']['forward'])} training steps"]
+    if budget.get("batch_size"):
+        parts[0] += f" of {budget['batch_size']}"
+    if budget.get("channels"):
+        parts.append(f"{budget['channels']} channels")
+    return ", ".join(parts)
+
+
 def seeds_note(record: dict) -> str:
     """``"mean ± standard error over 3 seeds"`` or ``"one seed, no standard error"``."""
     n = len(per_seed(record))
