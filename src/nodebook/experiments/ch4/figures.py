@@ -69,10 +69,13 @@ def figure3(scan: list[dict], curve: dict, *, title: str):
         a.set(xlabel="NFE of a forward pass", ylabel="relative error of z(T)")
     a.set_title("(a) numerical error against NFE")
 
-    times = [r["time_ms"] for r in scan]
-    b.plot(nfe_f, times, "o-", color=blue)
-    for x, y, text in tolerance_labels(nfe_f, times, tols):
-        b.annotate(text, (x, y), textcoords="offset points", xytext=(5, -10), fontsize=7)
+    times = [r.get("time_ms") for r in scan]
+    if all(t is not None for t in times):
+        b.plot(nfe_f, times, "o-", color=blue)
+        for x, y, text in tolerance_labels(nfe_f, times, tols):
+            b.annotate(text, (x, y), textcoords="offset points", xytext=(5, -10), fontsize=7)
+    else:
+        b.text(0.5, 0.5, "not measured in this run", ha="center", va="center", transform=b.transAxes, fontsize=9)
     b.set(xlabel="NFE of a forward pass", ylabel="wall time of the forward solve (ms)", ylim=(0, None),
           title="(b) wall time against NFE (labels: tolerance)")
 
