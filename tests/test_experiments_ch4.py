@@ -315,3 +315,20 @@ def test_full_budget_keeps_the_documented_sizes_one_set_away():
     assert full["mlp_steps"] == 8000 and full["mlp_batch"] == 100 and full["mlp_lr"] == 1e-2  # MNIST-1D's recipe
     src = (ROOT / "src" / "nodebook" / "config.py").read_text()
     assert "--set steps=1500" in src and "--set channels=64 --set steps=3000" in src
+
+
+def test_run_saves_what_the_claims_read_and_a_merged_record_renders(cfg):
+    import json
+
+    from nodebook import seeds
+
+    tiny = dataclasses.replace(cfg, budget={**TINY, "mlp_steps": 5, "mlp_batch": 16, "mlp_gap": True,
+                                            "mlp_gap_recipe": {"steps": 6, "batch_size": 16, "eval_every": 3}})
+    m = json.loads(json.dumps(ch4.run(tiny)))  # what reproduce writes: plain JSON
+    assert {"mlp_gap", "adjoint_state", "tolerance_scan", "circles"} <= set(m)
+    assert all("solution_error" in r for r in m["tolerance_scan"]) and "ring_error" in m["circles"]["odenet"]
+    record = {"chapter": "ch4", "mode": "full", "git_commit": "x", "metrics": m}
+    merged = seeds.merge([record] * 3, [0, 1, 2])
+    said = nb.claims.evaluate("ch4", merged)
+    assert "Their own MLP with their recipe" in said["mlp"] and "Over 3 seeds" in said["accuracy_order"]
+    assert ch4.seeds_note(merged) == "mean ± standard error over 3 seeds"

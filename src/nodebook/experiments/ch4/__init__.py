@@ -75,8 +75,8 @@ def run(cfg) -> dict:
                          for k, v in crossing_map(cfg).items()},
         "circles": circles(cfg)["rows"],
     }
-    if cfg.budget.get("mlp_gap"):
-        out["mlp_gap"] = mlp_gap(cfg)
+    if cfg.budget.get("mlp_gap"):  # the published MLP's recipe, or a smaller one for tests (``mlp_gap_recipe``)
+        out["mlp_gap"] = mlp_gap(cfg, recipe=cfg.budget.get("mlp_gap_recipe"))
     return out
 
 
