@@ -127,7 +127,8 @@ def rows_ch4(m: dict) -> list[Row]:
     if curve and curve.get("forward"):
         t = nfe_trend(curve)
         rows.append(Row("ODE-Net backward ÷ forward NFE over training", num(curve.get("ratio")),
-                        "Chen et al. Fig. 3c (backward vs forward NFE): about ½", "softplus dynamics (theirs: ReLU)"))
+                        "Chen et al. Fig. 3c (backward vs forward NFE): about ½", "softplus dynamics (theirs: ReLU)",
+                        keys=("training_nfe.ratio",)))
         rows.append(Row(f"ODE-Net forward NFE, first → last {t['window']} training steps",
                         f"{num(t['forward_first'])} → {num(t['forward_last'])}",
                         "Chen et al. Fig. 3d (NFE over training): grows", "weight decay and one-cycle schedule"))
