@@ -171,7 +171,7 @@ def test_ch4_table1_markdown(tmp_path):
     record = _record("ch4", _ch4_metrics(), tmp_path)
     table = ch4.table1_markdown(record)
     lines = table.splitlines()
-    assert len(lines) == 2 + 4 + 3  # header, rule, four models, chance, majority, published CNN
+    assert len(lines) == 2 + 4 + 4  # header, rule, four models, chance, majority, published MLP and CNN
     assert "| chance (uniform guess) | 10.0% |" in table and "majority class (3) | 11.2%" in table
     side = ch4.table1_markdown(record, quick={"odenet": {"test_acc": 0.5}})
     assert "this page (quick)" in side and "| 50.0% |" in side
