@@ -14,7 +14,13 @@ import torch
 
 
 class CheckFailed(AssertionError):
-    """A learner's answer did not pass its self-check (an ``AssertionError``, so plain ``assert`` habits work)."""
+    """A learner's answer did not pass its self-check (an ``AssertionError``, so plain ``assert`` habits work).
+
+    IPython shows it as its one-line message, without the check's source lines (``_render_traceback_``).
+    """
+
+    def _render_traceback_(self) -> list[str]:
+        return [f"CheckFailed: {self}"]
 
 
 def _type_name(value: object) -> str:
