@@ -60,6 +60,8 @@ def _execute(nb, folder: Path, cell_timeout: float) -> list[str]:
                 continue
             try:
                 client.execute_cell(cell, index)
+                if any(o.get("ename") == "KeyboardInterrupt" for o in cell.get("outputs", [])):
+                    notes.append(f"cell {index}: timed out after {cell_timeout:g} s (interrupted)")
             except CellTimeoutError:
                 notes.append(f"cell {index}: timed out after {cell_timeout:g} s")
             except DeadKernelError:

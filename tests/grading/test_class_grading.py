@@ -1,0 +1,79 @@
+"""Class grading: one command turns a folder of notebooks into a CSV of points per question.
+
+The submissions are made here from the student notebook that ``book/_tools/assign.py`` builds: a right
+one, a wrong one, an empty one, and the ways a student could try to cheat or break the grader.
+"""
+
+import csv
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+TOOLS = ROOT / "book" / "_tools"
+RIGHT = {
+    "y_euler": "y_euler = 0.5\nerror = abs(0.5 - 2 * math.exp(-1.0))",
+    "fitted_order": "import numpy as np\ndef fitted_order(hs, errors):\n"
+                    "    return float(np.polyfit(np.log(hs), np.log(errors), 1)[0])",
+}
+
+
+@pytest.fixture(scope="module")
+def dist(tmp_path_factory):
+    out = tmp_path_factory.mktemp("dist")
+    subprocess.run([sys.executable, str(TOOLS / "assign.py"), "ch1", "--out", str(out)], check=True, timeout=300)
+    return out / "ch1"
+
+
+def _tiny(cells: list[str]) -> nbformat.NotebookNode:
+    """A small submission (no torch in its kernel, so the test stays fast): ``import math`` and ``cells``."""
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in ["import math", *cells]])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    return nb
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(900)
+def test_documented_command_grades_a_folder_into_points_per_question(dist, tmp_path):
+    subs = tmp_path / "subs"
+    subs.mkdir()
+
+    def save(name, cells):
+        nbformat.write(_tiny(cells), subs / f"{name}.ipynb")
+
+    right = [RIGHT["y_euler"], RIGHT["fitted_order"]]
+    save("right", right)
+    save("right_with_public_checks", [*right, "import otter\ngrader = otter.Notebook()"])
+    save("wrong", ["y_euler = 0.25\nerror = 0.1", "def fitted_order(hs, errors):\n    return 2.0"])
+    save("empty", ["y_euler = ...\nerror = ...", "def fitted_order(hs, errors):\n    raise NotImplementedError"])
+    save("patched_grader", ["y_euler = 0.1\nerror = 0.1",
+                            "import nodebook.grading.ch1 as g, otter.test_files.exception_test as e\n"
+                            "g.check_euler_by_hand = lambda *a: None\n"
+                            "e.ExceptionTestFile.run = lambda self, env: None\n"
+                            "e.ExceptionTestFile.score = 100"])
+    save("exits", ["import sys\nsys.exit(0)", RIGHT["fitted_order"]])
+    save("loops", ["while True:\n    pass", RIGHT["fitted_order"]])
+    save("magic", ["%matplotlib inline\n" + RIGHT["y_euler"], RIGHT["fitted_order"]])
+    (subs / "truncated.ipynb").write_text(nbformat.writes(_tiny(right))[:200])
+    out = tmp_path / "scores.csv"
+    subprocess.run([sys.executable, str(TOOLS / "grade.py"), str(subs), "--autograder",
+                    str(next((dist / "autograder").glob("*.zip"))), "--out", str(out), "--cell-timeout", "10",
+                    "--jobs", "2"], check=True, timeout=600)
+    rows = {r["submission"]: r for r in csv.DictReader(out.open())}
+    score = {name.removesuffix(".ipynb"): (float(r["a1-euler"]), float(r["a1-fit"]), float(r["total"]))
+             for name, r in rows.items()}
+    possible = score.pop("(possible)")
+    assert possible[:2] == (2.0, 2.0)
+    assert score["right"][:2] == (2.0, 2.0)  # it has no check cells at all: the grader runs the tests itself
+    assert score["right_with_public_checks"][:2] == (2.0, 2.0)
+    assert score["magic"][:2] == (2.0, 2.0)  # a magic is not a crash
+    assert score["wrong"] == (0.0, 0.0, 0.0)
+    assert score["empty"] == (0.0, 0.0, 0.0)
+    assert score["patched_grader"][0] == 0.0  # patching the checks in the notebook changes nothing
+    assert score["exits"][:2] == (0.0, 2.0)  # sys.exit in one answer: that answer is missing, the rest graded
+    assert score["loops"][:2] == (0.0, 2.0)  # an endless cell is interrupted, the rest graded
+    assert "timed out" in rows["loops.ipynb"]["error"]
+    assert score["truncated"] == (0.0, 0.0, 0.0) and "unreadable" in rows["truncated.ipynb"]["error"]
