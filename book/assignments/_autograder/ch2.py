@@ -7,6 +7,7 @@ import math
 import torch
 
 from nodebook.solvers import odeint
+from nodebook.grading._public import count
 from nodebook.grading._verdict import CheckFailed, as_number, as_tensor, call, close_number, close_tensor
 
 F64 = torch.float64
@@ -20,7 +21,7 @@ def check_tied_resnet(z_out: float, n_blocks: int) -> tuple[float, int]:
     """Exercise 2.1: 4 tied blocks on ``dz/dt = -z``, ``z(0) = 2``; then the fewest blocks whose gap is < 0.01."""
     z = close_number(z_out, 2 * 0.75**4, what="the output of 4 tied blocks", rel_tol=1e-6,
                      hint="each block of step 1/4 multiplies z by the same factor: which one?")
-    n = as_number(n_blocks, "n_blocks")
+    n = count(n_blocks, "n_blocks")
     want = next(k for k in range(1, 10_000) if _tied_gap(k) < 0.01)
     if n != int(n):
         raise CheckFailed(f"n_blocks = {n:g}: wrong type: a number of blocks is a whole number")

@@ -7,6 +7,7 @@ import math
 import torch
 
 from nodebook.solvers import odeint
+from nodebook.grading._public import count
 from nodebook.grading._verdict import CheckFailed, as_tensor, call, close_number, close_tensor
 
 F64 = torch.float64
@@ -14,6 +15,7 @@ F64 = torch.float64
 
 def check_rknet_nfe(nfe: int) -> float:
     """Exercise 4.1: evaluations of f in one forward pass of an RK-Net (RK4, step 1/4, over [0, 1])."""
+    count(nfe, "nfe")  # a count is an int: 16.4 (or 16.0) is not one
     return close_number(nfe, 16, what="the RK-Net's NFE per forward pass", rel_tol=0.0, abs_tol=0.5,
                         hint="count the steps, and the evaluations of f inside one RK4 step.")
 
