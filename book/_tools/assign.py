@@ -86,9 +86,9 @@ def solution_sections(path: Path, qs: list[dict]) -> dict[str, str]:
             raise ValueError(f"{path}: no solution defines {sorted(wanted)} (question {q['label']})")
         # a trailing loop/statement computing the value (e.g. a bisection) after the assignment is kept too
         end = ends[-1]
-        while end + 1 < len(body) and not (_names_defined(ast.get_source_segment(source, body[end + 1]))
-                                            and not wanted & set(_names_defined(ast.get_source_segment(source, body[end + 1])))):
-            if isinstance(body[end + 1], ast.FunctionDef | ast.ClassDef):
+        while end + 1 < len(body) and not isinstance(body[end + 1], ast.FunctionDef | ast.ClassDef):
+            later = set(_names_defined(ast.get_source_segment(source, body[end + 1])))
+            if later and not later & wanted:
                 break
             end += 1
         first = body[start].lineno - 1 if start < len(body) else len(lines)
@@ -101,7 +101,9 @@ def solution_sections(path: Path, qs: list[dict]) -> dict[str, str]:
 
 def _test_cell(call: str, module: str, hidden: bool, points: float) -> str:
     m = _CHECK.match(call)
-    args = sorted({n.id for a in ast.parse(f"f({m[2]})", mode="eval").body.args + [k.value for k in ast.parse(f"f({m[2]})", mode="eval").body.keywords] for n in ast.walk(a) if isinstance(n, ast.Name)})
+    call_node = ast.parse(f"f({m[2]})", mode="eval").body
+    parts = [*call_node.args, *(k.value for k in call_node.keywords)]
+    args = sorted({n.id for a in parts for n in ast.walk(a) if isinstance(n, ast.Name)})
     kind = "hidden" if hidden else "public"
     importer = f"import {module} as grade" if hidden else f"from nodebook.grading import {module} as grade"
     return (f'""" # BEGIN TEST CONFIG\nhidden: {str(hidden).lower()}\npoints: {points}\n""" # END TEST CONFIG\n'
