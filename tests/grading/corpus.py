@@ -40,7 +40,8 @@ def _map(out, fn):
     if isinstance(out, bool):
         return not out
     if isinstance(out, numbers.Number):
-        return fn(torch.tensor(float(out), dtype=torch.float64)).tolist()
+        result = fn(torch.tensor(float(out), dtype=torch.float64))
+        return str(float(out)) if result.dtype == torch.int32 else result.tolist()  # dtype: a str for a number
     return out
 
 
@@ -60,8 +61,37 @@ def _constant(f):
     return wrong
 
 
+def _transposed(t):
+    """The layout mixed up: a matrix transposed, or (symmetric ones, vectors) its entries reversed."""
+    if t.dim() >= 2 and not torch.equal(t.mT, t):
+        return t.mT
+    if t.dim() >= 2 and t.shape[-1] > 1:
+        return t.flip(-1)
+    return t.flip(0) if t.numel() > 1 and not torch.equal(t.flip(0), t) else t + 1
+
+
+def _res_block_wrong(c: int):
+    """The ResNet block without its residual connection (the same layers, z not added back)."""
+    nn = torch.nn
+    return nn.Sequential(nn.GroupNorm(min(32, c), c), nn.Softplus(), nn.Conv1d(c, c, 3, padding=1),
+                         nn.GroupNorm(min(32, c), c), nn.Softplus(), nn.Conv1d(c, c, 3, padding=1),
+                         nn.GroupNorm(min(32, c), c))
+
+
+def _res_block_no_bias(c: int):
+    nn = torch.nn
+    return nn.Sequential(nn.Conv1d(c, c, 3, padding=1, bias=False))
+
+
+# variants that are right answers after all, and why (not counted as wrong)
+NOT_WRONG = {("field", "sign"): "rotating the other way by π also maps every z to -z"}
+SPECIAL = {"res_block": {"no residual connection": _res_block_wrong, "wrong layers": _res_block_no_bias}}
+
+
 def wrong_answers(name: str, value) -> dict[str, object]:
     """``{kind: wrong value}`` for one answer of the reference solutions."""
+    if name in SPECIAL:
+        return SPECIAL[name]
     if isinstance(value, bool):
         return {"negated": not value}
     if isinstance(value, numbers.Integral):
@@ -70,8 +100,9 @@ def wrong_answers(name: str, value) -> dict[str, object]:
         out = {"off by 10%": value * 1.1, "sign": -value}
         return {k: v for k, v in out.items() if v != value}
     if callable(value) and not isinstance(value, type):
-        return {"sign": _wrap(value, lambda t: -t), "off by 1%": _wrap(value, lambda t: t * 1.01),
-                "shape": _wrap(value, lambda t: t.unsqueeze(0)), "dtype": _wrap(value, lambda t: t.half()),
-                "transposed": _wrap(value, lambda t: t.mT if t.dim() >= 2 else t.flip(0) if t.numel() > 1 else t + 1),
+        out = {"sign": _wrap(value, lambda t: -t), "off by 1%": _wrap(value, lambda t: t * 1.01),
+                "shape": _wrap(value, lambda t: t.unsqueeze(0)), "dtype": _wrap(value, lambda t: t.to(torch.int32)),
+                "transposed": _wrap(value, _transposed),
                 "hard-coded constant": _constant(value)}
+        return {k: v for k, v in out.items() if (name, k) not in NOT_WRONG}
     return {}

@@ -8,8 +8,8 @@ import numpy as np
 import torch
 
 from nodebook import problems
-from nodebook.measure import fit_order
 from nodebook.grading._verdict import CheckFailed, as_number, as_tensor, call, close_number, close_tensor, order_near
+from nodebook.measure import fit_order
 
 F64 = torch.float64
 

@@ -6,9 +6,9 @@ import math
 
 import torch
 
-from nodebook.solvers import odeint
 from nodebook.grading._public import count
 from nodebook.grading._verdict import CheckFailed, as_tensor, call, close_number, close_tensor
+from nodebook.solvers import odeint
 
 F64 = torch.float64
 

@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import math
+import os
 
 import torch
 
+from nodebook.grading._public import require_solver, solver_calls
 from nodebook.grading._verdict import as_number, call, close_number, close_tensor
 
 F64 = torch.float64
+
+
+def _rng() -> torch.Generator:
+    """A generator seeded afresh on every run: the hidden inputs are never the same twice."""
+    return torch.Generator().manual_seed(int.from_bytes(os.urandom(4), "little"))
 _LOG_2PI = math.log(2 * math.pi)
 
 
@@ -30,7 +37,12 @@ def check_hutchinson_variances(var_gaussian: float, var_rademacher: float) -> tu
 
 def check_hutchinson_trace(hutchinson) -> torch.Tensor:
     """Exercise 5.3: ``hutchinson(f, z, eps)`` returns εᵀ(∂f/∂z)ε per row of a batch ``z: (n, D)``."""
-    gen = torch.Generator().manual_seed(5)
+    for gen in (torch.Generator().manual_seed(5), _rng()):  # a fixed case, a new one each run
+        out = _check_hutchinson_trace(hutchinson, gen)
+    return out
+
+
+def _check_hutchinson_trace(hutchinson, gen):
     w = torch.randn(3, 3, generator=gen, dtype=F64)
 
     def f(z):  # row-wise: f(z)_n depends on z_n only
@@ -51,12 +63,17 @@ def check_hutchinson_trace(hutchinson) -> torch.Tensor:
 
 def check_linear_cnf(log_prob) -> torch.Tensor:
     """Exercise 5.4 (hard): ``log_prob(x, A, T)`` for the CNF ``dz/dt = A z`` with base N(0, I), by integrating."""
-    a = torch.tensor([[0.3, -1.0], [0.8, -0.6]], dtype=F64)
-    x = torch.tensor([[0.5, -1.0], [2.0, 0.3], [-1.5, 1.2]], dtype=F64)
-    z0 = x @ torch.linalg.matrix_exp(-1.5 * a).T
-    want = -0.5 * z0.pow(2).sum(-1) - _LOG_2PI - 1.5 * torch.trace(a)
-    got = call(log_prob, x.clone(), a.clone(), 1.5, what="log_prob(x, A, T)")
-    close_tensor(got, want, what="log p(x) for three points", rel_tol=1e-5,
-                 hint="start at z(T) = x, ℓ(T) = 0; integrate dz/dt = A z, dℓ/dt = -tr A back to 0; then "
-                      "log p(x) = log p0(z(0)) - ℓ(0). Check the sign of each term.")
+    gen = _rng()
+    cases = [(torch.tensor([[0.3, -1.0], [0.8, -0.6]], dtype=F64),
+              torch.tensor([[0.5, -1.0], [2.0, 0.3], [-1.5, 1.2]], dtype=F64), 1.5),
+             (torch.randn(2, 2, generator=gen, dtype=F64) * 0.6, torch.randn(4, 2, generator=gen, dtype=F64),
+              0.5 + float(torch.rand(1, generator=gen)))]
+    for a, x, t in cases:
+        z0 = x @ torch.linalg.matrix_exp(-t * a).T
+        want = -0.5 * z0.pow(2).sum(-1) - _LOG_2PI - t * torch.trace(a)
+        got, calls = solver_calls(log_prob, x.clone(), a.clone(), t, what="log_prob(x, A, T)")
+        close_tensor(got, want, what=f"log p(x) for {len(x)} points", rel_tol=1e-5,
+                     hint="start at z(T) = x, ℓ(T) = 0; integrate dz/dt = A z, dℓ/dt = -tr A back to 0; then "
+                          "log p(x) = log p0(z(0)) - ℓ(0). Check the sign of each term.")
+        require_solver(calls, "log_prob")
     return as_number(got.sum(), "sum")

@@ -29,7 +29,7 @@ def _type_name(value: object) -> str:
 
 def as_number(value: object, what: str) -> float:
     """``value`` as a float, or :class:`CheckFailed` saying it has the wrong type (a tensor must have one element)."""
-    if isinstance(value, bool) or value is None:
+    if isinstance(value, bool | str | bytes) or value is None:  # float("2.5") would parse a string
         raise CheckFailed(f"{what}: wrong type: expected a number, got {_type_name(value)}")
     if isinstance(value, torch.Tensor):
         if value.numel() != 1:
