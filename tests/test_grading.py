@@ -144,3 +144,49 @@ def test_exercise_minutes_are_an_estimate_from_the_labels(tmp_path):
     page.write_text("```{exercise} A\n:label: a\n\nx\n```\n")
     with pytest.raises(ValueError, match=r"p.md:1: an exercise needs a :label: and exactly one of easy"):
         exercises(page)
+
+
+def test_a_right_float32_step_passes_and_a_fractional_count_fails():
+    g1, g4 = corpus.hidden("ch1"), corpus.hidden("ch4")
+    sol = corpus.solutions("ch1")
+
+    def ralston32(f, t, y, h):  # right, computed in float32
+        return sol["ralston_step"](f, t, y.float(), h).float()
+
+    g1.check_ralston(ralston32)
+    for bad in (16.4, 16.0, "16"):
+        with pytest.raises(AssertionError, match="wrong type"):
+            g4.check_rknet_nfe(bad)
+    g4.check_rknet_nfe(16)
+
+
+def _course_extension():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("nodebook_course", ROOT / "book" / "_ext" / "nodebook_course.py")
+    ext = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(ext)
+    return ext
+
+
+def test_assignments_are_student_notebooks_in_the_zip_and_linked_from_their_page(tmp_path):
+    import zipfile
+    from types import SimpleNamespace
+
+    import nbformat
+
+    ext = _course_extension()
+    archive = tmp_path / "student.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("01_x.ipynb", "{}")
+    written = ext.write_assignment_notebooks(ROOT, tmp_path, archive)
+    assert [p.name for p in written] == [f"assignment-ch{i}.ipynb" for i in range(1, 7)]
+    assert {p.name for p in written} <= set(zipfile.ZipFile(archive).namelist())
+    nb = nbformat.read(written[0], as_version=4)
+    assert any("grade.check_" in c.source for c in nb.cells if c.cell_type == "code")
+    text = "".join(p.read_text() for p in written)
+    assert "_autograder" not in text and "nodebook_hidden" not in text
+    context = {"body": "<h1>Assignment 1</h1><p>x</p>", "pathto": lambda p, resource=0: f"../../{p}"}
+    app = SimpleNamespace(builder=SimpleNamespace(format="html"))
+    ext.chapter_links(app, "book/assignments/ch1", "page.html", context, None)
+    assert 'href="../../notebooks/assignment-ch1.ipynb" download' in context["body"]
