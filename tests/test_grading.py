@@ -23,7 +23,7 @@ _CALL = re.compile(r"^grade\.(check_\w+)\((.*)\)\s*$", re.M)
 
 
 def test_one_assignment_per_chapter():
-    assert [p.stem for p in PAGES] == [f"ch{i}" for i in range(1, 7)]
+    assert [p.stem for p in PAGES] == [f"ch{i}" for i in range(1, 8)]
 
 
 @pytest.mark.parametrize("page", PAGES, ids=lambda p: p.stem)
@@ -180,7 +180,7 @@ def test_assignments_are_student_notebooks_in_the_zip_and_linked_from_their_page
     with zipfile.ZipFile(archive, "w") as zf:
         zf.writestr("01_x.ipynb", "{}")
     written = ext.write_assignment_notebooks(ROOT, tmp_path, archive)
-    assert [p.name for p in written] == [f"assignment-ch{i}.ipynb" for i in range(1, 7)]
+    assert [p.name for p in written] == [f"assignment-ch{i}.ipynb" for i in range(1, 8)]
     assert {p.name for p in written} <= set(zipfile.ZipFile(archive).namelist())
     nb = nbformat.read(written[0], as_version=4)
     assert any("grade.check_" in c.source for c in nb.cells if c.cell_type == "code")

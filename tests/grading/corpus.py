@@ -83,6 +83,26 @@ def _res_block_no_bias(c: int):
     return nn.Sequential(nn.Conv1d(c, c, 3, padding=1, bias=False))
 
 
+# exercises that say "with nb.odeint" / "by integrating": a right value from another solver is wrong
+REQUIRES_SOLVER = {"adjoint_at_zero", "log_prob", "predictive_cov", "kinetic_energy"}
+
+
+def _other_solver(f):
+    """The same computation with torchdiffeq's odeint in place of nb.odeint (the forbidden method)."""
+    import torchdiffeq
+
+    import nodebook
+
+    def wrong(*args, **kwargs):
+        saved = nodebook.odeint
+        nodebook.odeint = torchdiffeq.odeint
+        try:
+            return f(*args, **kwargs)
+        finally:
+            nodebook.odeint = saved
+    return wrong
+
+
 # variants that are right answers after all, and why (not counted as wrong)
 NOT_WRONG = {("field", "sign"): "rotating the other way by π also maps every z to -z"}
 SPECIAL = {"res_block": {"no residual connection": _res_block_wrong, "wrong layers": _res_block_no_bias}}
@@ -104,5 +124,7 @@ def wrong_answers(name: str, value) -> dict[str, object]:
                 "shape": _wrap(value, lambda t: t.unsqueeze(0)), "dtype": _wrap(value, lambda t: t.to(torch.int32)),
                 "transposed": _wrap(value, _transposed),
                 "hard-coded constant": _constant(value)}
+        if name in REQUIRES_SOLVER:
+            out["forbidden method (torchdiffeq)"] = _other_solver(value)
         return {k: v for k, v in out.items() if (name, k) not in NOT_WRONG}
     return {}
