@@ -190,3 +190,41 @@ def test_assignments_are_student_notebooks_in_the_zip_and_linked_from_their_page
     app = SimpleNamespace(builder=SimpleNamespace(format="html"))
     ext.chapter_links(app, "book/assignments/ch1", "page.html", context, None)
     assert 'href="../../notebooks/assignment-ch1.ipynb" download' in context["body"]
+
+
+@pytest.mark.slow
+def test_normal_install_has_the_pages_and_no_hidden_checks(tmp_path):
+    # `pip install .` (not editable) into a fresh venv; its other dependencies come from this environment.
+    import shutil
+    import site
+    import sysconfig
+
+    uv = shutil.which("uv") or str(Path(sys.executable).with_name("uv"))
+    if not Path(uv).exists():
+        pytest.skip("uv is not installed")
+    venv = tmp_path / "venv"
+    subprocess.run([uv, "venv", "-q", str(venv), "--python", sys.executable], check=True, timeout=120)
+    env = {**__import__("os").environ, "VIRTUAL_ENV": str(venv)}
+    env.pop("PYTHONPATH", None)
+    subprocess.run([uv, "pip", "install", "-q", "--no-deps", str(ROOT)], check=True, timeout=300, env=env)
+    purelib = Path(subprocess.run([str(venv / "bin" / "python"), "-c", "import sysconfig; print(sysconfig.get_path("
+                                   "'purelib'))"], capture_output=True, text=True, check=True).stdout.strip())
+    shared = [p for p in [*site.getsitepackages(), sysconfig.get_path("purelib")] if Path(p).is_dir()]
+    (purelib / "zz_shared.pth").write_text("\n".join(shared) + "\n")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    code = ("import nodebook, nodebook.grading as g, json, pathlib; root = pathlib.Path(nodebook.__file__).parent; "
+            "print(json.dumps({'file': nodebook.__file__, 'minutes': [g.assignment_minutes(f'ch{i}') for i in "
+            "range(1, 8)], 'files': [p.relative_to(root).as_posix() for p in root.rglob('*.py')]}))")
+    done = subprocess.run([str(venv / "bin" / "python"), "-c", code], cwd=empty, capture_output=True, text=True,
+                          env=env, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    out = json.loads(done.stdout.strip().splitlines()[-1])
+    assert out["file"].startswith(str(venv))
+    assert out["minutes"] == [exercise_minutes(ROOT / "book" / "assignments" / f"ch{i}.md") for i in range(1, 8)]
+    assert not [f for f in out["files"] if "_autograder" in f or "hidden" in f or "solutions" in f]
+    grading = Path(out["file"]).parent / "grading"
+    text = "".join(p.read_text() for p in grading.glob("*.py"))
+    for secret in ("_reference_det", "_rk4_boundary", "_stage_value", "0.75**4", "matrix_exp", "Normal(",
+                   "kl_divergence"):
+        assert secret not in text, secret

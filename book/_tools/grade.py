@@ -18,6 +18,8 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -46,13 +48,26 @@ def _tests(folder: Path) -> dict:
     return {p.stem: create_test_file(str(p), None, test_name=p.stem) for p in sorted((folder / "tests").glob("*.py"))}
 
 
+def _restart(client) -> None:
+    client.km.restart_kernel(now=True)
+    client.kc.stop_channels()
+    client.kc = client.km.client()
+    client.kc.start_channels()
+    client.kc.wait_for_ready(timeout=60)
+
+
 def _execute(nb, folder: Path, cell_timeout: float) -> list[str]:
-    """Run every code cell in one kernel; return notes on cells that timed out or killed the kernel."""
+    """Run every code cell in one kernel; return notes on cells that timed out or killed the kernel.
+
+    A cell past ``cell_timeout`` is interrupted (its state kept); if the kernel then does not answer a
+    trivial cell within 10 s it is restarted. A dead kernel is restarted. The next cells run either way.
+    """
+    import nbformat
     from nbclient import NotebookClient
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
     notes = []
-    client = NotebookClient(nb, timeout=cell_timeout, allow_errors=True, interrupt_on_timeout=True,
+    client = NotebookClient(nb, timeout=cell_timeout, allow_errors=True, interrupt_on_timeout=False,
                             kernel_name="python3", resources={"metadata": {"path": str(folder)}})
     with client.setup_kernel():
         for index, cell in enumerate(nb.cells):
@@ -60,17 +75,19 @@ def _execute(nb, folder: Path, cell_timeout: float) -> list[str]:
                 continue
             try:
                 client.execute_cell(cell, index)
-                if any(o.get("ename") == "KeyboardInterrupt" for o in cell.get("outputs", [])):
-                    notes.append(f"cell {index}: timed out after {cell_timeout:g} s (interrupted)")
             except CellTimeoutError:
-                notes.append(f"cell {index}: timed out after {cell_timeout:g} s")
+                notes.append(f"cell {index}: timed out after {cell_timeout:g} s (interrupted)")
+                client.km.interrupt_kernel()
+                client.timeout = 10
+                try:
+                    client.execute_cell(nbformat.v4.new_code_cell("pass"), index)
+                except (CellTimeoutError, DeadKernelError):
+                    notes.append(f"cell {index}: the kernel did not recover; restarted for the next cells")
+                    _restart(client)
+                client.timeout = cell_timeout
             except DeadKernelError:
                 notes.append(f"cell {index}: the kernel died; restarted for the next cells")
-                client.km.restart_kernel()
-                client.kc.stop_channels()
-                client.kc = client.km.client()
-                client.kc.start_channels()
-                client.kc.wait_for_ready(timeout=60)
+                _restart(client)
     return notes
 
 
@@ -123,21 +140,25 @@ def grade_one(submission: Path, autograder: Path, cell_timeout: float) -> dict:
 
 
 def _worker(submission: Path, autograder: Path, cell_timeout: float, limit: float) -> dict:
+    """Grade one submission in a new process group (its kernel included), killed whole past ``limit``."""
     cmd = [sys.executable, __file__, "--one", str(submission), "--autograder", str(autograder),
            "--cell-timeout", str(cell_timeout)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
     try:
-        done = subprocess.run(cmd, capture_output=True, text=True, timeout=limit)
-        lines = [ln for ln in done.stdout.splitlines() if ln.startswith("{")]
-        if done.returncode == 0 and lines:
-            return json.loads(lines[-1])
-        why = f"worker exit {done.returncode}: {done.stderr.strip().splitlines()[-1] if done.stderr.strip() else ''}"
+        stdout, stderr = proc.communicate(timeout=limit)
     except subprocess.TimeoutExpired:
-        why = f"grading took longer than {limit:g} s"
-    return {"submission": submission.name, "error": why[:300]}
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        return {"submission": submission.name, "error": f"grading took longer than {limit:g} s"}
+    lines = [ln for ln in stdout.splitlines() if ln.startswith("{")]
+    if proc.returncode == 0 and lines:
+        return json.loads(lines[-1])
+    last = stderr.strip().splitlines()[-1] if stderr.strip() else ""
+    return {"submission": submission.name, "error": f"worker exit {proc.returncode}: {last}"[:300]}
 
 
 def grade_folder(folder: Path, autograder: Path, out: Path, *, cell_timeout: float = 60.0, jobs: int = 2,
-                 limit: float = 900.0) -> list[dict]:
+                 limit: float = 600.0) -> list[dict]:
     """Grade every ``*.ipynb`` in ``folder`` (one process each, at most ``jobs`` at a time); write ``out`` (CSV)."""
     if not folder.is_dir():
         raise ValueError(f"expected a folder of submitted notebooks; got {folder}")
@@ -173,6 +194,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=Path("scores.csv"))
     parser.add_argument("--cell-timeout", type=float, default=60.0, help="seconds per cell (default 60)")
     parser.add_argument("--jobs", type=int, default=2, help="submissions graded at once (default 2)")
+    parser.add_argument("--limit", type=float, default=600.0, help="seconds per submission, all in (default 600)")
     parser.add_argument("--one", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.one:
@@ -180,7 +202,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     try:
         rows = grade_folder(args.submissions, args.autograder, args.out, cell_timeout=args.cell_timeout,
-                            jobs=args.jobs)
+                            jobs=args.jobs, limit=args.limit)
     except ValueError as err:
         parser.error(str(err))
     print(f"graded {len(rows)} submissions into {args.out}")

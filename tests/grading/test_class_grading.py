@@ -60,6 +60,8 @@ def test_readme_commands_grade_a_folder_into_points_per_question(tmp_path):
                             "g.check_euler_by_hand = lambda *a: None\n"
                             "e.ExceptionTestFile.run = lambda self, env: None\n"
                             "e.ExceptionTestFile.score = 100"])
+    save("breaks_kernel", ["import builtins\nbuiltins.__import__ = None", RIGHT["fitted_order"]])
+    save("kills_kernel", ["import os\nos._exit(0)", RIGHT["fitted_order"]])
     save("exits", ["import sys\nsys.exit(0)", RIGHT["fitted_order"]])
     save("loops", ["while True:\n    pass", RIGHT["fitted_order"]])
     save("magic", ["%matplotlib inline\n" + RIGHT["y_euler"], RIGHT["fitted_order"]])
@@ -84,4 +86,7 @@ def test_readme_commands_grade_a_folder_into_points_per_question(tmp_path):
     assert score["exits"][:2] == (0.0, 2.0)  # sys.exit in one answer: that answer is missing, the rest graded
     assert score["loops"][:2] == (0.0, 2.0)  # an endless cell is interrupted, the rest graded
     assert "timed out" in rows["loops.ipynb"]["error"]
+    assert score["breaks_kernel"] == (0.0, 0.0, 0.0)  # a kernel that cannot import: nothing collected, no hang
+    assert score["kills_kernel"][:2] == (0.0, 2.0)  # os._exit: the kernel is restarted for the next cells
+    assert "kernel died" in rows["kills_kernel.ipynb"]["error"]
     assert score["truncated"] == (0.0, 0.0, 0.0) and "unreadable" in rows["truncated.ipynb"]["error"]

@@ -1,0 +1,20 @@
+"""nodebook: the helper package of the Neural ODE book.
+
+The public API, re-exported here: ``setup`` (mode, device, seed), ``odeint``/``solve`` and ``SOLVERS``
+(ODE solvers with torchdiffeq's calling convention), measurement helpers, and the results files that
+tie the chapters to their full-mode runs.
+"""
+
+from . import book, exercises, experiments, grading, problems, results
+from .adjoint import AdjointStats, odeint_adjoint
+from .config import Config, setup
+from .measure import NFECounter, peak_memory, time_call, timer
+from .solvers import SOLVERS, Solution, SolverError, SolverStats, odeint, solve
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "SOLVERS", "AdjointStats", "Config", "NFECounter", "Solution", "SolverError", "SolverStats", "book",
+    "exercises", "experiments", "grading", "odeint", "odeint_adjoint", "peak_memory", "problems", "results", "setup",
+    "solve", "time_call", "timer",
+]

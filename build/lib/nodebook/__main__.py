@@ -1,0 +1,201 @@
+"""Command line: ``python -m nodebook reproduce <chapter> [--mode quick|full] [--device cuda] [--set K=V]``.
+
+Runs the chapter's experiments (the same functions the chapter calls) without Jupyter and writes
+``results/<chapter>.json`` (full mode) or ``results/<chapter>.quick.json``, with metrics, device, torch
+version, date, wall time and git commit. This is how a GPU run happens.
+
+``--set key=value`` changes one entry of the chapter's budget for this run (``--set dataset=mnist``,
+``--set spirals.steps=500``; the value is read as JSON, else as text, and must have the type of the entry
+it replaces: ``--set n_steps=8`` for a list is refused). Such a run is not the chapter's
+reference run, so it writes ``results/<chapter>[.<mode>].custom.json`` (git-ignored) and records the
+changes under ``budget_overrides``.
+
+A user, data or OS error (a bad value, a missing data file, an unwritable folder, a corrupt checkpoint) is
+printed as one line, ``python -m nodebook: error: ...``, with exit status 2 (bad arguments or data) or 1
+(anything else); ``--traceback`` shows the full traceback instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import sys
+import time
+from typing import Any
+
+from . import experiments
+from .config import BUDGETS, CHAPTERS, MODES, resolve_chapter, setup
+from .results import provenance, save_results
+
+
+def parse_override(text: str) -> tuple[str, Any]:
+    """``"a.b=3"`` -> ``("a.b", 3)``: the value is JSON when it parses as JSON, else the text itself."""
+    key, sep, raw = text.partition("=")
+    if not sep or not key.strip():
+        raise ValueError(f"--set expects KEY=VALUE (e.g. dataset=mnist or spirals.steps=500); got {text!r}")
+    try:
+        value = json.loads(raw)
+    except json.JSONDecodeError:
+        value = raw
+    return key.strip(), value
+
+
+def _describe(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, int):
+        return "an integer"
+    if isinstance(value, float):
+        return "a number"
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a table {...}"
+    return type(value).__name__
+
+
+def _fits(new: Any, like: Any) -> bool:
+    """Whether ``new`` may replace a budget entry ``like`` (an int may stand for a float; a list's items
+    must fit the items of the list it replaces)."""
+    if like is None or new is None:
+        return new is like
+    if isinstance(like, bool) or isinstance(new, bool):
+        return isinstance(like, bool) and isinstance(new, bool)
+    if isinstance(like, float):
+        return isinstance(new, (int, float))
+    if isinstance(like, list):
+        return isinstance(new, list) and (not like or all(any(_fits(v, w) for w in like) for v in new))
+    return isinstance(new, type(like))
+
+
+def _check_type(dotted: str, new: Any, old: Any, others: list[Any]) -> None:
+    """``new`` must fit the entry it replaces, or the same entry of the chapter's other mode (``null`` is
+    accepted where either mode has ``null``, e.g. ``max_patients=null`` for all patients)."""
+    likes = [v for v in [old, *others] if v is not _MISSING]
+    if all(v is None for v in likes) or any(_fits(new, v) for v in likes):
+        return
+    shown = json.dumps(old) if len(json.dumps(old)) <= 60 else json.dumps(old)[:57] + "..."
+    raise ValueError(f"--set {dotted}: expected {_describe(old)} like the budget's {shown}; got "
+                     f"{_describe(new)} {json.dumps(new)}")
+
+
+_MISSING = object()
+
+
+def _lookup(budget: Any, parts: list[str]) -> Any:
+    for part in parts:
+        if not isinstance(budget, dict) or part not in budget:
+            return _MISSING
+        budget = budget[part]
+    return budget
+
+
+def apply_overrides(budget: dict, overrides: dict[str, Any], chapter: str = "",
+                    others: list[dict] | None = None) -> dict:
+    """A copy of ``budget`` with each dotted ``key`` set; a key the budget does not have is an error, and
+    so is a value of another type than the entry it replaces (checked against ``others`` too: the
+    chapter's budgets in its other modes)."""
+    out = copy.deepcopy(budget)
+    for dotted, value in overrides.items():
+        node, parts = out, dotted.split(".")
+        for i, part in enumerate(parts):
+            if not isinstance(node, dict) or part not in node:
+                where = ".".join(parts[:i]) or f"the {chapter} budget".replace("the  budget", "the budget")
+                valid = ", ".join(sorted(node)) if isinstance(node, dict) else "(not a table)"
+                raise ValueError(f"unknown budget key {dotted!r}: {where} has no {part!r}; valid keys: {valid}")
+            if i == len(parts) - 1:
+                _check_type(dotted, value, node[part], [_lookup(o, parts) for o in others or []])
+                node[part] = value
+            else:
+                node = node[part]
+    return out
+
+
+def reproduce(chapter: str, mode: str | None = None, device: str | None = None, seed: int = 0,
+              overrides: dict[str, Any] | None = None) -> dict:
+    key = resolve_chapter(chapter)
+    cfg = setup(key, mode=mode, device=device, seed=seed, plots=False)
+    if overrides:
+        cfg.budget.clear()
+        others = [b for m, b in BUDGETS[key].items() if m != cfg.mode]
+        cfg.budget.update(apply_overrides(BUDGETS[key][cfg.mode], overrides, key, others))
+    module = experiments.load(key)
+    start = time.perf_counter()
+    metrics = module.run(cfg)
+    wall = time.perf_counter() - start
+    arrays = metrics.pop("arrays", None)  # a chapter's figure arrays go to a checksummed .npz beside the json
+    path = save_results(key, metrics, mode=cfg.mode, device=cfg.device, wall_time_s=wall,
+                        variant="custom" if overrides else None, overrides=overrides, arrays=arrays)
+    print(f"wrote {path} ({wall:.1f} s)")
+    return metrics
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m nodebook", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    rep = sub.add_parser("reproduce", help="run a chapter's experiments and write results/<chapter>.json")
+    rep.add_argument("chapter", help=f"chapter id: {', '.join(CHAPTERS)} (or its number)")
+    rep.add_argument("--mode", choices=MODES, default=None, help="default: NODEBOOK_MODE, else quick")
+    rep.add_argument("--device", default=None, help="default: cuda when available, else cpu")
+    rep.add_argument("--seed", type=int, default=0)
+    rep.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                     help="change a budget entry for this run (repeatable); writes <chapter>.custom.json")
+    nbs = sub.add_parser("notebooks", help="write chapter notebooks and student copies (solutions removed)")
+    nbs.add_argument("--out", default="_build/notebooks")
+    pdf = sub.add_parser("pdf", help="print the built book to one PDF with Chromium (student edition)")
+    pdf.add_argument("--html", default="_build/html", help="the built site (default: _build/html)")
+    pdf.add_argument("--out", default=None, help="default: <html>/nodebook-student.pdf")
+    pdf.add_argument("--instructor", action="store_true", help="keep the solutions")
+    show = sub.add_parser("show", help="print where a chapter's committed full-mode results came from")
+    show.add_argument("chapter")
+    rep.add_argument("--traceback", action="store_true", help="show the full traceback of an error")
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "reproduce":
+            overrides = dict(parse_override(o) for o in args.overrides)
+            reproduce(args.chapter, mode=args.mode, device=args.device, seed=args.seed, overrides=overrides)
+        elif args.command == "notebooks":
+            from .booktools import write_notebooks
+
+            written = write_notebooks(args.out)
+            for path in written.instructor + written.student + [written.zip]:
+                print(path)
+            for stem, keys in written.missing_glue.items():
+                print(f"{stem}: {len(keys)} glued value(s) not in the execution cache (build the book first); "
+                      "the notebooks show placeholders", file=sys.stderr)
+        elif args.command == "pdf":
+            from .booktools.pdf import main as pdf_main
+
+            pdf_main(["--html", args.html] + (["--out", args.out] if args.out else [])
+                     + (["--instructor"] if args.instructor else []))
+        else:
+            from .results import load_results
+
+            record = load_results(resolve_chapter(args.chapter))
+            print(provenance(record) if record else f"no full-mode results for {args.chapter} yet")
+    except KeyboardInterrupt:
+        print(f"{parser.prog}: interrupted", file=sys.stderr)
+        raise SystemExit(130) from None
+    except _USER_ERRORS as err:
+        # A user, data or OS error is one clean line, not a traceback (--traceback shows it).
+        if getattr(args, "traceback", False):
+            raise
+        text = " ".join(str(err).split()) or type(err).__name__
+        kind = "" if isinstance(err, (ValueError, TypeError)) else f"{type(err).__name__}: "
+        print(f"{parser.prog}: error: {kind}{text}", file=sys.stderr)
+        raise SystemExit(2 if isinstance(err, (ValueError, TypeError)) else 1) from None
+    return 0
+
+
+# ValueError/TypeError: bad arguments or data; OSError: files and folders; RuntimeError: a checkpoint that
+# cannot be trusted, a device that failed; ArithmeticError: training diverged (a NaN loss).
+_USER_ERRORS = (ValueError, TypeError, OSError, RuntimeError, ArithmeticError, LookupError, ImportError)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

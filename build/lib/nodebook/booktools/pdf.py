@@ -1,0 +1,208 @@
+"""The whole book as one PDF, student edition: the built pages printed by Chromium, solutions left out.
+
+The pages' articles are put one after another into a single HTML file (``pdf/book.html`` in the site,
+so the pages' relative links to ``_static`` and ``_images`` still resolve), with each page's ids made
+unique and links between pages turned into links inside the document. Solutions and folded (hidden)
+code are removed, not folded. MathJax and plotly.js come from the site's ``_static``; Chromium (the one
+the browser test uses) prints the file with no network, and every request outside the site is refused.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import html
+import posixpath
+import re
+import time
+from pathlib import Path
+
+PRINT_HTML = "pdf/book.html"  # under the site
+CHROMIUM = "/usr/bin/chromium"
+_PRINT_CSS = """
+@page { size: A4; margin: 16mm 14mm 18mm; }
+body { background: #fff; }
+.nodebook-print, .nodebook-print .bd-article-container, .nodebook-print article.bd-article {
+  display: block !important; width: 100% !important; max-width: none !important; margin: 0 !important; }
+.nodebook-print-page { break-before: page; }
+.bd-main .bd-content.nodebook-print h1:first-of-type { display: block !important; }  /* the theme hides it */
+.nodebook-print a.headerlink, .nodebook-print .nodebook-chapter-links { display: none !important; }
+.nodebook-print-title { text-align: center; margin-top: 30mm; }
+.nodebook-print-title h1 { font-size: 2.2em; }
+.nodebook-print .cell_output, .nodebook-print figure, .nodebook-print table { break-inside: avoid; }
+.nodebook-print pre { white-space: pre-wrap; word-break: break-word; }
+"""
+
+
+def _slug(docname: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_-]", "-", docname)
+
+
+def _keep_head(head) -> list[str]:
+    """Stylesheets, MathJax (config and loader) and plotly.js from a page's ``<head>``; no theme scripts."""
+    kept = []
+    for el in head.find_all(["link", "script", "meta", "style"]):
+        src = el.get("src", "") or ""
+        if el.name == "link" and "stylesheet" in (el.get("rel") or []):
+            kept.append(str(el))
+        elif el.name == "meta" and el.get("charset"):
+            kept.append(str(el))
+        elif el.name == "script" and ("mathjax" in src or "plotly" in src or "MathJax" in (el.string or "")):
+            kept.append(str(el))
+    return kept
+
+
+def _article(page_html: str, docname: str, docnames: set[str], student: bool):
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(page_html, "html.parser")
+    article = soup.select_one("article.bd-article") or soup.select_one("main") or soup.body
+    drop = [".nodebook-chapter-links", "details.hide", "a.headerlink"] + ([".solution"] if student else [])
+    for selector in drop:
+        for el in article.select(selector):
+            el.decompose()
+    slug = _slug(docname)
+    for el in article.find_all(id=True):
+        if "plotly-graph-div" not in (el.get("class") or []):  # the figure's own script looks it up by id
+            el["id"] = f"{slug}--{el['id']}"
+    for a in article.find_all("a", href=True):
+        href = a["href"]
+        if href.startswith("#"):
+            a["href"] = f"#{slug}--{href[1:]}"
+            continue
+        if re.match(r"^\w+:", href):
+            continue
+        path, _, frag = href.partition("#")
+        target = posixpath.normpath(posixpath.join(posixpath.dirname(docname), path)).removesuffix(".html")
+        if target in docnames:
+            a["href"] = f"#{_slug(target)}--{frag}" if frag else f"#{_slug(target)}"
+    return soup, article
+
+
+def combine(html_dir: str | Path, docnames: list[str], *, student: bool = True, title: str = "") -> str:
+    """One HTML document with the articles of ``docnames`` (site-relative, without ``.html``), in order."""
+    html_dir = Path(html_dir)
+    names, head, parts, toc = set(docnames), None, [], []
+    for docname in docnames:
+        page = html_dir / f"{docname}.html"
+        if not page.is_file():
+            raise FileNotFoundError(f"expected the built page {page}; build the book first (make book)")
+        soup, article = _article(page.read_text(), docname, names, student)
+        if head is None:
+            head = _keep_head(soup.head)
+            attrs = " ".join(f'{k}="{html.escape(v if isinstance(v, str) else " ".join(v))}"'
+                             for k, v in soup.html.attrs.items())
+        elif not any("plotly" in h for h in head) and soup.head.find("script", src=re.compile("plotly")):
+            head += [str(soup.head.find("script", src=re.compile("plotly")))]
+        h1 = article.find("h1")
+        heading = h1.get_text(" ", strip=True).rstrip("#") if h1 else docname
+        toc.append(f'<li><a href="#{_slug(docname)}">{html.escape(heading)}</a></li>')
+        parts.append(f'<section class="nodebook-print-page" id="{_slug(docname)}">{article.decode_contents()}'
+                     "</section>")
+    edition = "Student edition: exercise solutions are left out." if student else "Instructor edition."
+    cover = (f'<section class="nodebook-print-title"><h1>{html.escape(title)}</h1><p>{edition}</p>'
+             f"<p>Printed from the web book on {_dt.date.today().isoformat()}.</p><h2>Contents</h2>"
+             f'<ol style="text-align:left; display:inline-block">{"".join(toc)}</ol></section>')
+    return (f"<!DOCTYPE html>\n<html {attrs}>\n<head>\n" + "\n".join(head or []) +
+            f"\n<title>{html.escape(title)}</title>\n<style>{_PRINT_CSS}</style>\n</head>\n"
+            '<body><main class="bd-main"><div class="bd-content nodebook-print"><div class="bd-article-container">'
+            f'<article class="bd-article">{cover}{"".join(parts)}</article></div></div></main></body>\n</html>\n')
+
+
+def print_pdf(page: Path, out: Path, *, chromium: str = CHROMIUM, timeout_s: float = 120) -> dict:
+    """Print an HTML file to PDF with Chromium (offline: any request that is not a local file is refused).
+
+    Returns:
+        ``{"pages", "bytes", "seconds", "refused"}``; ``refused`` lists requests that went outside.
+    """
+    from playwright.sync_api import sync_playwright
+
+    if not Path(chromium).exists():
+        raise FileNotFoundError(f"expected Chromium at {chromium} (apt-get install -y chromium); not found")
+    start, refused = time.perf_counter(), []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium, args=["--no-sandbox", "--disable-gpu"])
+        try:
+            context = browser.new_context()
+            context.route("**/*", lambda r: r.continue_() if r.request.url.startswith("file:") else (
+                refused.append(r.request.url), r.abort()))
+            tab = context.new_page()
+            tab.set_default_timeout(timeout_s * 1000)
+            tab.goto(Path(page).resolve().as_uri(), wait_until="load")
+            tab.evaluate("async () => { if (window.MathJax && MathJax.startup) await MathJax.startup.promise;"
+                         " await document.fonts.ready; }")
+            tab.wait_for_function("() => Array.from(document.querySelectorAll('.plotly-graph-div'))"
+                                  ".every(gd => gd.querySelector('.main-svg'))", timeout=30_000)
+            tab.emulate_media(media="print")
+            footer = ('<div style="font-size:8px; width:100%; text-align:center; color:#666">'
+                      '<span class="pageNumber"></span> / <span class="totalPages"></span></div>')
+            tab.pdf(path=str(out), format="A4", print_background=True, display_header_footer=True,
+                    header_template="<span></span>", footer_template=footer, prefer_css_page_size=True)
+        finally:
+            browser.close()
+    data = Path(out).read_bytes()
+    return {"pages": len(re.findall(rb"/Type\s*/Page\b", data)), "bytes": len(data),
+            "seconds": round(time.perf_counter() - start, 1), "refused": refused}
+
+
+def write_pdf(html_dir: str | Path, out: str | Path, docnames: list[str], *, title: str, student: bool = True,
+              chromium: str = CHROMIUM) -> dict:
+    """``combine`` the pages into ``<html_dir>/pdf/book.html`` and print it to ``out``."""
+    html_dir = Path(html_dir)
+    page = html_dir / PRINT_HTML
+    page.parent.mkdir(parents=True, exist_ok=True)
+    page.write_text(combine(html_dir, docnames, student=student, title=title))
+    stats = print_pdf(page, Path(out), chromium=chromium)
+    if stats["refused"]:
+        raise RuntimeError(f"printing {page} asked the network for {stats['refused'][:3]}: the book must be offline")
+    return stats
+
+
+def toc_docnames(root: str | Path) -> list[str]:
+    """The pages of ``_toc.yml`` in reading order (root first), as docnames without suffix."""
+    import yaml
+
+    toc = yaml.safe_load((Path(root) / "_toc.yml").read_text())
+    names = [toc["root"]]
+
+    def walk(entries):
+        for entry in entries or []:
+            if "file" in entry:
+                names.append(entry["file"])
+            walk(entry.get("sections"))
+            walk(entry.get("chapters"))
+
+    walk(toc.get("chapters"))
+    for part in toc.get("parts", []):
+        walk(part.get("chapters"))
+    return [re.sub(r"\.(md|ipynb)$", "", n) for n in names]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python src/nodebook/booktools/pdf.py [--html _build/html] [--out PDF] [--instructor]`` (no torch import)."""
+    import argparse
+    import os
+
+    import yaml
+
+    parser = argparse.ArgumentParser(description="print the built book to one PDF with Chromium")
+    parser.add_argument("--html", default="_build/html", help="the built site (default: _build/html)")
+    parser.add_argument("--out", default=None, help="default: <html>/nodebook-student.pdf")
+    parser.add_argument("--instructor", action="store_true", help="keep the solutions")
+    args = parser.parse_args(argv)
+    html_dir = Path(args.html).resolve()
+    root = html_dir.parent.parent  # <book>/_build/html
+    if not (root / "_toc.yml").is_file():
+        parser.error(f"expected the site at <book>/_build/html with <book>/_toc.yml; got {html_dir}")
+    if not Path(CHROMIUM).exists() and os.environ.get("CI", "").lower() != "true":
+        print(f"skipped the PDF: {CHROMIUM} not found (apt-get install -y chromium); the landing page's PDF "
+              "link stays broken until `make pdf` runs with it")
+        return 0
+    title = (yaml.safe_load((root / "_config.yml").read_text()) or {}).get("title", "nodebook")
+    out = Path(args.out or html_dir / "nodebook-student.pdf")
+    stats = write_pdf(html_dir, out, toc_docnames(root), title=title, student=not args.instructor)
+    print(f"wrote {out}: {stats['pages']} pages, {stats['bytes'] / 1e6:.1f} MB, printed in {stats['seconds']} s")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

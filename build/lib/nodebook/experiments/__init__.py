@@ -1,0 +1,12 @@
+"""Each chapter's experiments as functions: the chapter calls them, and so does the command line.
+
+``python -m nodebook reproduce <chapter> [--mode full]`` runs ``experiments.<chapter>.run(cfg)`` and
+writes ``results/<chapter>.json``; see :mod:`nodebook.__main__`.
+"""
+
+import importlib
+
+
+def load(chapter: str):
+    """The experiments module of a chapter id such as ``"ch1"``."""
+    return importlib.import_module(f"{__name__}.{chapter}")

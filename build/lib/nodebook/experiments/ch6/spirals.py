@@ -1,0 +1,251 @@
+"""Chapter 6, spirals: latent ODE against the RNN baseline (Chen et al. 2018, Table 2 analogue).
+
+Data: :func:`nodebook.data.make_spirals` (two spiral curves, one direction each, random start points,
+Gaussian noise), ``n_sample`` grid points per series, one grid spacing ``Δt`` apart. Each series is
+observed at its own ``n_obs`` random grid points, in training exactly as in testing (masks on the
+window's grid; ``z0`` lives at the window's first time in both; a training batch shares its times).
+
+* **window**: observe ``n_obs`` noisy points anywhere in the window, predict the clean curve at all
+  ``n_sample`` grid points (denoising and interpolation); RMSE over all points of all test series;
+* **extrapolation**: observe ``n_obs // 2`` noisy points in the first half, predict the second.
+
+Training draws a count from ``n_obs_train`` and one of the two tasks each step, and scores the observed
+points (decoded on the whole window grid, from its first time, as in testing). Trivial baselines: the
+mean training curve (what a model that ignores its input can reach) and, for extrapolation, each
+series' last observed value.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from ...config import Config, seeded
+from ...config import one_cpu_thread as threads
+from ...data import make_spirals
+from ...data.spirals import spiral_curves
+from ...latent import GRUEncoder, LatentODE, RNNBaseline, data_spacing, masked_rmse
+from ._common import curve, solver_settings, train_one
+
+MODELS = ("latent_ode", "rnn")
+LABELS = {"latent_ode": "Latent ODE", "rnn": "RNN (time gaps as input)", "mean_curve": "Mean training curve",
+          "last_value": "Last observed value"}
+PAPER_RMSE = {  # Chen et al. 2018, Table 2 (transcribed in shared/paper-numbers.md)
+    "rnn": {30: 0.3937, 50: 0.5936, 100: 0.3796},
+    "latent_ode": {30: 0.1642, 50: 0.1502, 100: 0.1346},
+}
+STOP = 6 * math.pi  # make_spirals' default curve parameters, needed to draw the truth beyond the window
+A, B = 0.0, 0.3
+
+
+def spiral_data(cfg: Config) -> dict:
+    """The chapter's spirals, split into train and test, on ``cfg.device``.
+
+    Returns:
+        ``t (n_sample,)``, ``x_train``/``x_test`` noisy ``(n, n_sample, 2)``, ``truth_test`` clean, the
+        test series' ``start`` times on the full grid and ``clockwise`` flags (to draw beyond the window).
+    """
+    b = cfg.budget["spirals"]
+    n_train, n_test = b["n_train"], b["n_test"]
+    sp = make_spirals(n_train + n_test, b["n_total"], b["n_sample"], noise_std=b["noise_std"], seed=cfg.seed,
+                      stop=STOP, a=A, b=B)
+    dev = cfg.device
+    test = slice(n_train, None)
+    return {"t": sp.samp_ts.to(dev), "x_train": sp.samp_trajs[:n_train].to(dev),
+            "x_test": sp.samp_trajs[test].to(dev), "truth_test": sp.truth()[test].to(dev),
+            "start": sp.orig_ts[sp.t0[test]].tolist(), "clockwise": sp.clockwise[test].tolist(),
+            "noise_std": b["noise_std"]}
+
+
+def true_curve(start: float, clockwise: bool, ts: torch.Tensor) -> torch.Tensor:
+    """The noise-free spiral of a series that starts at ``start`` on the full grid, at window times ``ts``."""
+    cw, cc = spiral_curves(ts.double().cpu() + start, stop=STOP, a=A, b=B)
+    return (cw if clockwise else cc).float()
+
+
+def build_model(name: str, cfg: Config, spacing: float | None = None) -> torch.nn.Module:
+    """``"latent_ode"`` (GRU encoder run backwards, latent dim ``latent_dim``, no solver step longer than
+    ``spacing``) or ``"rnn"``, initialised from ``cfg.seed``."""
+    b = cfg.budget["spirals"]
+    with seeded(cfg.seed):
+        if name == "latent_ode":
+            model = LatentODE(2, b["latent_dim"], GRUEncoder(2, b["hidden"]), width=b["width"],
+                              decoder_width=b["width"], obs_std=b["noise_std"], **solver_settings(b, spacing))
+        elif name == "rnn":
+            model = RNNBaseline(2, b["hidden"], decoder_width=b["width"])
+        else:
+            raise ValueError(f"unknown spiral model {name!r}; expected one of {', '.join(MODELS)}")
+    return model.to(cfg.device)
+
+
+def observe_mask(x: torch.Tensor, n_obs: int, gen: torch.Generator, first_half: bool = False) -> torch.Tensor:
+    """``(n, T, 2)`` 0/1: each series' own ``n_obs`` random grid points (only in the first half if asked)."""
+    n, T, _ = x.shape
+    span = T // 2 if first_half else T
+    scores = torch.rand(n, span, generator=gen)
+    keep = torch.zeros(n, T, dtype=torch.bool)
+    keep[:, :span].scatter_(1, scores.topk(min(n_obs, span), dim=1).indices, True)
+    return keep.unsqueeze(-1).expand(-1, -1, x.shape[-1]).to(x)
+
+
+def sampler(t: torch.Tensor, x: torch.Tensor, n_obs: list[int], batch_size: int):
+    """``sample_batch(gen)``: ``batch_size`` random series observed at one shared random set of a count of
+    points drawn from ``n_obs`` (half of the steps: half that count, in the first half of the window). The
+    loss scores the observed points (a VAE of what was seen, as Chen et al. train it, so that
+    ``q(z0 | x)`` widens when little is seen) and, for a first-half batch, the whole second half; but
+    the decoder solves over the whole window grid from its first time, exactly as in testing; sharing the
+    times only saves encoder steps (an encoded series does not depend on its batch)."""
+    def sample_batch(gen: torch.Generator):
+        k = n_obs[int(torch.randint(len(n_obs), (1,), generator=gen))]
+        first_half = bool(torch.randint(2, (1,), generator=gen))
+        rows = torch.randperm(len(x), generator=gen)[:batch_size].to(x.device)
+        span = len(t) // 2 if first_half else len(t)
+        k = max(1, k // 2) if first_half else k
+        cols = torch.randperm(span, generator=gen)[:k].sort().values.to(x.device)
+        xb = x[rows]
+        m = torch.zeros_like(xb)
+        m[:, cols] = 1.0
+        if first_half:  # extrapolation: the whole second half is scored too, as Rubanova et al. train it
+            m[:, span:] = 1.0
+        return t[cols], xb[:, cols], torch.ones(len(xb), k, xb.shape[-1], device=x.device), t, xb * m, m
+    return sample_batch
+
+
+def observe(data: dict, n_obs: int, seed: int, first_half: bool = False):
+    """The test series, each observed at its own ``n_obs`` random grid points (in the first half if asked):
+    ``(t, x, mask)`` on the window's grid (the first half of it for ``first_half``)."""
+    gen = torch.Generator().manual_seed(seed + 7919 * n_obs + first_half)
+    t, x = data["t"], data["x_test"]
+    m = observe_mask(x, n_obs, gen, first_half).to(x.device)
+    if first_half:
+        half = len(t) // 2
+        return t[:half], (x * m)[:, :half], m[:, :half]
+    return t, x * m, m
+
+
+@torch.no_grad()
+def scores(model, data: dict, n_obs: int, seed: int, rows: slice = slice(None)) -> dict:
+    """Window and extrapolation RMSE of ``model`` against the clean curve at one observation count."""
+    t, truth = data["t"], data["truth_test"][rows]
+    half = len(t) // 2
+    t_w, x_w, m_w = observe(data, n_obs, seed)
+    t_h, x_h, m_h = observe(data, max(1, n_obs // 2), seed, first_half=True)
+    window = model.predict(t_w, x_w[rows], m_w[rows], t)
+    ext = model.predict(t_h, x_h[rows], m_h[rows], t[half:])
+    ones = torch.ones_like(truth)
+    return {"window": float(masked_rmse(window, truth, ones)),
+            "extrap": float(masked_rmse(ext, truth[:, half:], ones[:, half:]))}
+
+
+def train(cfg: Config, data: dict, progress: bool = False) -> dict:
+    """Train each model once on all observation counts.
+
+    Returns:
+        ``{"models": {name: model}, "time_s": {name: seconds}, "loss": {name: [...]}, "curve": {name: {...}}}``
+        (``curve``: window RMSE at the middle count on up to 100 test series against training time).
+    """
+    b = cfg.budget["spirals"]
+    spacing = data_spacing(data["t"])
+    counts = list(b.get("n_obs_train", b["n_obs"]))
+    mid = b["n_obs"][len(b["n_obs"]) // 2]
+    out: dict = {"models": {}, "time_s": {}, "loss": {}, "curve": {}}
+    with threads(cfg.device):
+        for name in MODELS:
+            model = build_model(name, cfg, spacing)
+            hist = train_one(cfg, model, sampler(data["t"], data["x_train"], counts, b["batch_size"]), b,
+                             b["steps"], part="spirals", name=name, progress=progress,
+                             eval_fn=lambda m: scores(m, data, mid, cfg.seed, slice(0, 100))["window"])
+            out["models"][name], out["time_s"][name], out["loss"][name] = model, hist.wall_time_s, hist.loss
+            out["curve"][name] = curve(hist)
+    return out
+
+
+@torch.no_grad()
+def evaluate(cfg: Config, data: dict, trained: dict) -> dict:
+    """Test RMSE at every observation count: ``{name: {n_obs: {"window", "extrap"}}}`` for the models and
+    the trivial baselines (``mean_curve``; ``last_value`` for extrapolation only)."""
+    b = cfg.budget["spirals"]
+    t, truth, x_train = data["t"], data["truth_test"], data["x_train"]
+    half = len(t) // 2
+    mean = x_train.mean(dim=0, keepdim=True).expand_as(truth)
+    ones = torch.ones_like(truth)
+    mean_rows = {"window": float(masked_rmse(mean, truth, ones)),
+                 "extrap": float(masked_rmse(mean[:, half:], truth[:, half:], ones[:, half:]))}
+    rows: dict = {name: {} for name in (*MODELS, "mean_curve", "last_value")}
+    with threads(cfg.device):
+        for k in b["n_obs"]:
+            for name in MODELS:
+                rows[name][k] = scores(trained["models"][name], data, k, cfg.seed)
+            rows["mean_curve"][k] = dict(mean_rows)
+            _, x_h, m_h = observe(data, max(1, k // 2), cfg.seed, first_half=True)
+            last_idx = (m_h[..., 0] * torch.arange(1, half + 1, device=m_h.device)).argmax(dim=1)
+            last = x_h[torch.arange(len(x_h)), last_idx].unsqueeze(1).expand(-1, len(t) - half, -1)
+            rows["last_value"][k] = {"window": None,
+                                     "extrap": float(masked_rmse(last, truth[:, half:], ones[:, half:]))}
+    return rows
+
+
+@torch.no_grad()
+def posterior_draws(cfg: Config, data: dict, trained: dict, index: int = 0, n_draws: int = 10,
+                    extend: float = 0.5, counts: list[int] | None = None) -> dict:
+    """One test spiral at several observation counts (default ``draw_counts`` of the budget): what was
+    seen, the truth over the window and ``extend`` window-lengths beyond it, the RNN's prediction, the
+    latent ODE's posterior mean and ``n_draws`` samples.
+
+    Returns:
+        ``{"t", "window_end", "truth": (T, 2), "frames": [{"n_obs", "seen": (k, 2), "rnn", "mean": (T, 2),
+        "draws": (n_draws, T, 2)}]}`` as nested lists.
+    """
+    b = cfg.budget["spirals"]
+    t = data["t"]
+    n_ext = int(len(t) * (1 + extend))
+    t_ext = t[0] + data_spacing(t) * torch.arange(n_ext, dtype=t.dtype, device=t.device)  # same lattice
+    truth = true_curve(data["start"][index], data["clockwise"][index], t_ext)
+    frames = []
+    gen = torch.Generator().manual_seed(cfg.seed)
+    ode, rnn = trained["models"]["latent_ode"], trained["models"]["rnn"]
+    with threads(cfg.device), torch.random.fork_rng(devices=[]):
+        torch.manual_seed(cfg.seed)
+        for k in counts or b.get("draw_counts", b["n_obs"]):
+            x1 = data["x_test"][index:index + 1]
+            m = observe_mask(x1, k, gen).to(x1.device)
+            draws = ode(t, x1 * m, m, t_ext, n_samples=n_draws)[0][:, 0]
+            seen = x1[0][m[0, :, 0] > 0]
+            frames.append({"n_obs": k, "seen": seen.cpu().tolist(),
+                           "rnn": rnn.predict(t, x1 * m, m, t_ext)[0].cpu().tolist(),
+                           "mean": ode.predict(t, x1 * m, m, t_ext)[0].cpu().tolist(),
+                           "draws": draws.cpu().tolist()})
+    return {"t": t_ext.cpu().tolist(), "window_end": float(t[-1]), "truth": truth.tolist(), "frames": frames}
+
+
+@torch.no_grad()
+def posterior_spread(cfg: Config, data: dict, model, counts: list[int], n_draws: int = 10,
+                     n_series: int = 64, n_bins: int = 6) -> dict:
+    """How far ``n_draws`` posterior draws spread (their standard deviation, averaged over both
+    coordinates and ``n_series`` test spirals), over the window and half a window beyond it.
+
+    Returns:
+        ``{"by_count": {k: spread}}`` with ``k`` points observed anywhere in the window, and
+        ``{"by_time": [...], "bin_edges": [...]}``: the spread in ``n_bins`` stretches of time when only
+        ``min(counts)`` points in the first quarter of the window are seen (where nothing is observed).
+    """
+    t = data["t"]
+    t_ext = t[0] + data_spacing(t) * torch.arange(int(len(t) * 1.5), dtype=t.dtype, device=t.device)
+    x = data["x_test"][:n_series]
+    out: dict = {"by_count": {}}
+    with threads(cfg.device), torch.random.fork_rng(devices=[]):
+        torch.manual_seed(cfg.seed)
+        for k in counts:
+            m = observe_mask(x, k, torch.Generator().manual_seed(cfg.seed + k)).to(x.device)
+            draws = model(t, x * m, m, t_ext, n_samples=n_draws)[0]
+            out["by_count"][k] = float(draws.std(dim=0).mean())
+        quarter = len(t) // 4
+        m = observe_mask(x[:, :2 * quarter], min(counts), torch.Generator().manual_seed(cfg.seed), True)
+        m = torch.cat([m, torch.zeros_like(x[:, 2 * quarter:])], dim=1).to(x.device)
+        per_time = model(t, x * m, m, t_ext, n_samples=n_draws)[0].std(dim=0).mean(dim=(0, 2))
+        edges = torch.linspace(0, len(t_ext), n_bins + 1).long().tolist()
+        out["by_time"] = [float(per_time[a:b].mean()) for a, b in zip(edges[:-1], edges[1:], strict=True)]
+        out["bin_edges"] = [float(t_ext[min(e, len(t_ext) - 1)]) for e in edges]
+        out["observed_until"] = float(t[quarter - 1])
+    return out

@@ -1,0 +1,149 @@
+"""The 2-D toy densities of FFJORD's code (``lib/toy_data.py`` of rtqichen/ffjord), draw for draw.
+
+Each sampler makes the same NumPy calls, in the same order, as that recipe does, from one
+``numpy.random.RandomState(seed)`` (FFJORD mixes a passed ``rng``, NumPy's global generator and
+scikit-learn's; seeding the global generator with the same seed makes them one stream). So
+``sample_toy(name, n, seed=s)`` returns FFJORD's batch for ``np.random.seed(s)`` and
+``rng=np.random.RandomState(s)``, except where FFJORD returns fewer than ``n`` points: ``pinwheel`` for
+``n`` not divisible by 5 and ``2spirals`` for odd ``n`` (FFJORD returns ``5 ⌊n/5⌋`` and ``2 ⌊n/2⌋``
+points); here the next size up is drawn and cut to ``n``.
+
+:func:`toy_entropy` gives the differential entropy of a toy density, the lowest expected test NLL any
+model can reach: exact for ``checkerboard`` (``log 32``), by Monte Carlo for the densities that are a
+smooth curve or point set plus Gaussian noise, ``None`` for ``pinwheel`` (no such form).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+_S = 1 / math.sqrt(2)
+_EIGHT = 4.0 * np.array([(1, 0), (-1, 0), (0, 1), (0, -1), (_S, _S), (_S, -_S), (-_S, _S), (-_S, -_S)])
+
+
+def _eight_gaussians(n: int, rng: np.random.RandomState) -> np.ndarray:
+    out = np.empty((n, 2))
+    for i in range(n):  # one point, then its centre: the order of FFJORD's draws (randn caches a value)
+        point = rng.randn(2) * 0.5
+        out[i] = point + _EIGHT[rng.randint(8)]
+    return out / 1.414
+
+
+def _pinwheel(n: int, rng: np.random.RandomState) -> np.ndarray:
+    arms, per_arm = 5, -(-n // 5)
+    feats = rng.randn(arms * per_arm, 2) * np.array([0.3, 0.1])
+    feats[:, 0] += 1.0
+    labels = np.repeat(np.arange(arms), per_arm)
+    angles = np.linspace(0, 2 * np.pi, arms, endpoint=False)[labels] + 0.25 * np.exp(feats[:, 0])
+    c, s = np.cos(angles), np.sin(angles)
+    # x_j = sum_i f_i R_ij with R = [[c, -s], [s, c]]: each point turned by -angle (FFJORD's orientation)
+    turned = np.stack([feats[:, 0] * c + feats[:, 1] * s, -feats[:, 0] * s + feats[:, 1] * c], 1)
+    return 2 * rng.permutation(turned)[:n]
+
+
+def _checkerboard(n: int, rng: np.random.RandomState) -> np.ndarray:
+    x1 = rng.rand(n) * 4 - 2
+    x2 = rng.rand(n) - rng.randint(0, 2, n) * 2 + np.floor(x1) % 2
+    return 2 * np.stack([x1, x2], 1)
+
+
+def _two_spirals(n: int, rng: np.random.RandomState) -> np.ndarray:
+    k = -(-n // 2)
+    r = np.sqrt(rng.rand(k, 1)) * 540 * (2 * np.pi) / 360
+    dx = -np.cos(r) * r + rng.rand(k, 1) * 0.5
+    dy = np.sin(r) * r + rng.rand(k, 1) * 0.5
+    x = np.vstack([np.hstack([dx, dy]), np.hstack([-dx, -dy])]) / 3
+    return (x + rng.randn(*x.shape) * 0.1)[:n]
+
+
+def _moons(n: int, rng: np.random.RandomState) -> np.ndarray:
+    from sklearn.datasets import make_moons
+
+    return make_moons(n_samples=n, noise=0.1, random_state=rng)[0] * 2 + np.array([-1, -0.2])
+
+
+def _circles(n: int, rng: np.random.RandomState) -> np.ndarray:
+    from sklearn.datasets import make_circles
+
+    return make_circles(n_samples=n, factor=0.5, noise=0.08, random_state=rng)[0] * 3  # noise before scaling
+
+
+def _rings(n: int, rng: np.random.RandomState) -> np.ndarray:
+    from sklearn.utils import shuffle
+
+    quarter = n // 4
+    sizes, radii = (quarter, quarter, quarter, n - 3 * quarter), (1.0, 0.75, 0.5, 0.25)
+    theta = [np.linspace(0, 2 * np.pi, m, endpoint=False) for m in sizes]
+    x = np.concatenate([np.cos(t) * r for t, r in zip(theta, radii, strict=True)])
+    y = np.concatenate([np.sin(t) * r for t, r in zip(theta, radii, strict=True)])
+    pts = shuffle(np.stack([x, y], 1) * 3.0, random_state=rng)
+    return pts + rng.normal(scale=0.08, size=pts.shape)  # noise after scaling
+
+
+def _swissroll(n: int, rng: np.random.RandomState) -> np.ndarray:
+    from sklearn.datasets import make_swiss_roll
+
+    return make_swiss_roll(n_samples=n, noise=1.0, random_state=rng)[0][:, [0, 2]] / 5
+
+
+SAMPLERS = {"8gaussians": _eight_gaussians, "pinwheel": _pinwheel, "checkerboard": _checkerboard,
+            "2spirals": _two_spirals, "moons": _moons, "circles": _circles, "swissroll": _swissroll,
+            "rings": _rings}
+
+
+# ------------------------------------------------------------------------ the best NLL a model can reach
+def _arc_centres(name: str, m: int, rng: np.random.RandomState) -> tuple[np.ndarray, float]:
+    """``m`` noise-free points of ``name`` (spread as the sampler spreads them) and its noise std."""
+    t = (np.arange(m) + 0.5) / m
+    if name == "8gaussians":
+        return _EIGHT[np.arange(m) % 8] / 1.414, 0.5 / 1.414
+    if name == "circles":
+        half = m // 2
+        r = np.where(np.arange(m) < half, 1.0, 0.5)
+        theta = 2 * np.pi * np.where(np.arange(m) < half, np.arange(m) / half, (np.arange(m) - half) / (m - half))
+        return 3 * np.stack([r * np.cos(theta), r * np.sin(theta)], 1), 0.24
+    if name == "rings":
+        r = np.array([1.0, 0.75, 0.5, 0.25])[np.arange(m) % 4]
+        return 3 * np.stack([r * np.cos(2 * np.pi * t), r * np.sin(2 * np.pi * t)], 1), 0.08
+    if name == "moons":
+        th = np.pi * t
+        upper = np.stack([np.cos(th), np.sin(th)], 1)
+        pts = np.where((np.arange(m) % 2 == 0)[:, None], upper, np.array([1.0, 0.5]) - upper)
+        return pts * 2 + np.array([-1, -0.2]), 0.2
+    if name == "2spirals":
+        r = np.sqrt(rng.rand(m)) * 540 * (2 * np.pi) / 360
+        arm = np.stack([-np.cos(r) * r, np.sin(r) * r], 1) + rng.rand(m, 2) * 0.5
+        return np.where((np.arange(m) % 2 == 0)[:, None], arm, -arm) / 3, 0.1
+    if name == "swissroll":
+        tt = 1.5 * np.pi * (1 + 2 * rng.rand(m))
+        return np.stack([tt * np.cos(tt), tt * np.sin(tt)], 1) / 5, 0.2
+    raise ValueError(f"no noise-free form for {name!r}")
+
+
+def toy_entropy(name: str, *, n: int = 4000, m: int = 20000, seed: int = 0) -> float | None:
+    """The differential entropy (nats) of the toy density ``name``: the optimum of the expected test NLL.
+
+    ``checkerboard`` is uniform on 8 squares of side 2: ``log 32``. The others (but ``pinwheel``, which
+    returns ``None``) are ``x = c + σ ε``, ``c`` on a curve or at points, ``ε ~ N(0, I)``; their density
+    is the average of ``N(x; c, σ²I)`` over ``m`` centres ``c``, and the entropy its mean ``-log`` over
+    ``n`` fresh samples (Monte Carlo; a few 0.01 nats at the defaults).
+    """
+    from .densities import check_name
+
+    check_name(name, tuple(SAMPLERS), "toy density")
+    if name == "checkerboard":
+        return math.log(32)
+    if name == "pinwheel":
+        return None
+    rng = np.random.RandomState(seed)
+    centres, sd = _arc_centres(name, m, rng)
+    x = SAMPLERS[name](n, rng)
+    logp = np.empty(n)
+    for i in range(0, n, 256):
+        d2 = ((x[i:i + 256, None, :] - centres[None]) ** 2).sum(-1)
+        a = -0.5 * d2 / sd**2
+        top = a.max(1, keepdims=True)
+        logp[i:i + 256] = (top[:, 0] + np.log(np.exp(a - top).mean(1)) - math.log(2 * math.pi * sd**2))
+    return float(-logp.mean())

@@ -1,0 +1,25 @@
+"""Chapter 6: latent ODEs for irregularly-sampled time series.
+
+* :mod:`.losses`: masked MSE/RMSE and Gaussian log-likelihood (missing values never count), Gaussian KL.
+* :mod:`.encoders`: recognition networks read backwards in time: ``GRUEncoder`` (time gaps as input)
+  and ``ODERNNEncoder`` (Rubanova et al.'s ODE-RNN: the state flows by an ODE between observations).
+* :mod:`.model`: ``LatentODE`` (and ``LatentVariableModel``, what any VAE for series shares: ELBO,
+  sampling, prediction).
+* :mod:`.baselines`: ``RNNBaseline`` (Chen et al.'s spiral baseline) and ``RNNVAE`` (Rubanova et al.'s).
+* :mod:`.training`: ``fit_series``, one training loop for all of them.
+
+A batch is ``(t, x, mask)``: ``t: (T,)`` the sorted union of the batch's observation times,
+``x: (batch, T, D)`` (anything where missing) and ``mask: (batch, T, D)`` (1 observed, 0 missing).
+"""
+
+from .baselines import RNNVAE, RNNBaseline, RNNDecoder
+from .encoders import GRUEncoder, ODERNNEncoder, check_series, data_spacing
+from .losses import gaussian_kl, masked_gaussian_log_likelihood, masked_mse, masked_rmse, masked_sse, per_series_mse
+from .model import LatentODE, LatentVariableModel, align_start
+from .training import SeriesHistory, fit_series, kl_schedule
+
+__all__ = [
+    "GRUEncoder", "LatentODE", "LatentVariableModel", "ODERNNEncoder", "RNNBaseline", "RNNDecoder", "RNNVAE",
+    "SeriesHistory", "align_start", "check_series", "data_spacing", "fit_series", "gaussian_kl", "kl_schedule",
+    "masked_gaussian_log_likelihood", "masked_mse", "masked_rmse", "masked_sse", "per_series_mse",
+]
