@@ -61,6 +61,7 @@ def test_readme_commands_grade_a_folder_into_points_per_question(tmp_path):
                             "e.ExceptionTestFile.run = lambda self, env: None\n"
                             "e.ExceptionTestFile.score = 100"])
     save("breaks_kernel", ["import builtins\nbuiltins.__import__ = None", RIGHT["fitted_order"]])
+    save("slow_answer", ["y_euler = 0.5\nerror = 0.1", "def fitted_order(hs, errors):\n    while True:\n        pass"])
     save("kills_kernel", ["import os\nos._exit(0)", RIGHT["fitted_order"]])
     save("exits", ["import sys\nsys.exit(0)", RIGHT["fitted_order"]])
     save("loops", ["while True:\n    pass", RIGHT["fitted_order"]])
@@ -89,4 +90,5 @@ def test_readme_commands_grade_a_folder_into_points_per_question(tmp_path):
     assert score["breaks_kernel"] == (0.0, 0.0, 0.0)  # a kernel that cannot import: nothing collected, no hang
     assert score["kills_kernel"][:2] == (0.0, 2.0)  # os._exit: the kernel is restarted for the next cells
     assert "kernel died" in rows["kills_kernel.ipynb"]["error"]
+    assert score["slow_answer"][1] == 0.0 and "ran too long" in rows["slow_answer.ipynb"]["error"]
     assert score["truncated"] == (0.0, 0.0, 0.0) and "unreadable" in rows["truncated.ipynb"]["error"]
