@@ -7,6 +7,7 @@ transposed, and a hard-coded constant (the answer to the first input, returned f
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import numbers
 from pathlib import Path
@@ -23,9 +24,15 @@ def load(path: Path, name: str):
     return module
 
 
-def solutions(chapter: str) -> dict:
+@functools.cache
+def _solutions(chapter: str) -> dict:
     module = load(ROOT / "tests" / "grading" / f"solutions_{chapter}.py", f"solutions_{chapter}")
     return {k: v for k, v in vars(module).items() if not k.startswith("_") and not isinstance(v, type(torch))}
+
+
+def solutions(chapter: str) -> dict:
+    """The names a reference solution defines (a fresh dict; the module is run once per process)."""
+    return dict(_solutions(chapter))
 
 
 def hidden(chapter: str):

@@ -87,7 +87,8 @@ def test_readme_commands_grade_a_folder_into_points_per_question(tmp_path):
     assert score["exits"][:2] == (0.0, 2.0)  # sys.exit in one answer: that answer is missing, the rest graded
     assert score["loops"][:2] == (0.0, 2.0)  # an endless cell is interrupted, the rest graded
     assert "timed out" in rows["loops.ipynb"]["error"]
-    assert score["breaks_kernel"] == (0.0, 0.0, 0.0)  # a kernel that cannot import: nothing collected, no hang
+    assert score["breaks_kernel"][:2] == (0.0, 2.0)  # the cell that breaks imports is dropped, the rest graded
+    assert "dropped" in rows["breaks_kernel.ipynb"]["error"]
     assert score["kills_kernel"][:2] == (0.0, 2.0)  # os._exit: the kernel is restarted for the next cells
     assert "kernel died" in rows["kills_kernel.ipynb"]["error"]
     assert score["slow_answer"][1] == 0.0 and "ran too long" in rows["slow_answer.ipynb"]["error"]
