@@ -215,7 +215,8 @@ def test_normal_install_has_the_pages_and_no_hidden_checks(tmp_path):
     source = tmp_path / "source"  # a copy: building in the clone would leave a build/ folder there
     shutil.copytree(ROOT, source, symlinks=True, ignore=shutil.ignore_patterns(
         ".git", ".venv", "_build", "build", "node_modules", "*.egg-info", "__pycache__", ".jupyter_cache"))
-    subprocess.run([uv, "pip", "install", "-q", "--no-cache", "--no-deps", str(source)], check=True, timeout=300, env=env)
+    subprocess.run([uv, "pip", "install", "-q", "--no-cache", "--no-deps", str(source)], check=True, timeout=300,
+                   env=env)
     purelib = Path(subprocess.run([str(venv / "bin" / "python"), "-c", "import sysconfig; print(sysconfig.get_path("
                                    "'purelib'))"], capture_output=True, text=True, check=True).stdout.strip())
     shared = [p for p in [*site.getsitepackages(), sysconfig.get_path("purelib")] if Path(p).is_dir()]
