@@ -1,4 +1,4 @@
-"""Self-checks of Assignment 2 (a ResNet is an Euler step). Each says how an answer is wrong, never the answer."""
+"""Hidden checks of Assignment 2 (a ResNet is an Euler step): values on fixed and per-run random inputs (autograder only, never installed)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Self-checks of Assignment 4 (ODE-Nets for classification). Each says how an answer is wrong, never the answer."""
+"""Hidden checks of Assignment 4 (ODE-Nets for classification): values on fixed and per-run random inputs (autograder only, never installed)."""
 
 from __future__ import annotations
 
