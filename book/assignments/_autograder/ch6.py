@@ -1,4 +1,7 @@
-"""Hidden checks of Assignment 6 (latent ODEs): values on fixed and per-run random inputs (autograder only, never installed)."""
+"""Hidden checks of Assignment 6 (latent ODEs).
+
+Values on fixed and per-run random inputs; shipped only in the autograder zip, never installed.
+"""
 
 from __future__ import annotations
 
