@@ -73,6 +73,11 @@ def test_readme_commands_grade_a_folder_into_points_per_question(tmp_path):
         subprocess.run(["bash", "-c", command], cwd=tmp_path, check=True, timeout=600,
                        env={**os.environ, "PYTHONPATH": str(ROOT / "src")})
     out = tmp_path / "scores.csv"
+    student = tmp_path / "dist" / "assignments" / "ch1" / "student"
+    text = (student / "ch1.ipynb").read_text() + "".join(p.read_text() for p in (student / "tests").glob("*.py"))
+    for secret in ("polyfit(np.log", "y_euler = 0.5", "nodebook_hidden", "hidden=True", "2 * h / 3 * k1"):
+        assert secret not in text, secret  # no solution and no hidden test in what students get
+    assert "grader.check(" in text and "BEGIN SOLUTION" not in text
     rows = {r["submission"]: r for r in csv.DictReader(out.open())}
     score = {name.removesuffix(".ipynb"): (float(r["a1-euler"]), float(r["a1-fit"]), float(r["total"]))
              for name, r in rows.items()}
