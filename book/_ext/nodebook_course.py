@@ -69,6 +69,14 @@ def copy_static(app: Sphinx) -> None:
 
 def chapter_links(app: Sphinx, pagename: str, templatename: str, context: dict, doctree) -> None:
     """html-page-context (after the theme's buttons): notebook, slides, PDF and launch links on a chapter."""
+    if app.builder.format == "html" and pagename.startswith("book/assignments/ch") and "body" in context:
+        url = context["pathto"](f"{NOTEBOOKS_DIR}/{ASSIGNMENT_NB.format(stem=pagename.rsplit('/', 1)[1])}", 1)
+        bar = (f'<p class="nodebook-chapter-links"><a class="nodebook-notebook" href="{html.escape(url)}" download>'
+               "Assignment notebook (.ipynb)</a></p>")
+        body = context["body"]
+        cut = body.find("</h1>")
+        context["body"] = body[:cut + 5] + bar + body[cut + 5:] if cut >= 0 else bar + body
+        return
     if app.builder.format != "html" or not pagename.startswith("chapters/") or "body" not in context:
         return
     stem, pathto = pagename.rsplit("/", 1)[1], context["pathto"]
@@ -116,7 +124,8 @@ class DownloadsDirective(SphinxDirective):
             for stem in sorted(p.stem for p in (root / "chapters").glob("*.md")))
         raw = (f'<div class="nodebook-downloads"><ul>'
                f'<li><a href="{up}{NOTEBOOKS_DIR}/{STUDENT_ZIP}" download>All student notebooks (.zip)</a>: '
-               "one per chapter, an empty cell to answer each exercise in, no solutions.</li>"
+               "one per chapter, an empty cell to answer each exercise in, no solutions; and the graded "
+               "assignments as notebooks (public form checks only).</li>"
                + (f'<li><a href="{up}{STUDENT_PDF}">The whole book as a PDF</a>, student edition (solutions left '
                   "out).</li>" if self.config.nodebook_pdf else
                   "<li>The whole book as a PDF: not printed with this build (printing needs Chromium at "
@@ -124,6 +133,32 @@ class DownloadsDirective(SphinxDirective):
                   "<code>make book</code>).</li>")
                + "</ul><p>Per chapter:</p><ul>" + rows + "</ul></div>")
         return [nodes.raw("", raw, format="html")]
+
+
+ASSIGNMENT_NB = "assignment-{stem}.ipynb"  # in the site's notebooks/ folder and in the student zip
+
+
+def write_assignment_notebooks(root: Path, site_nb: Path, zip_path: Path | None = None) -> list[Path]:
+    """``book/assignments/chN.md`` as student notebooks (stubs and public form checks; the pages hold no
+    solutions) into ``site_nb``, and into the student zip when given. Hidden tests are never in them."""
+    import zipfile
+
+    import jupytext
+
+    written = []
+    for page in sorted((root / "book" / "assignments").glob("ch*.md")):
+        nb = jupytext.read(page)
+        nb.metadata.pop("mystnb", None)
+        path = site_nb / ASSIGNMENT_NB.format(stem=page.stem)
+        jupytext.write(nb, path, fmt="ipynb")
+        written.append(path)
+    if zip_path is not None and zip_path.is_file():
+        with zipfile.ZipFile(zip_path, "a") as zf:
+            present = set(zf.namelist())
+            for path in written:
+                if path.name not in present:
+                    zf.write(path, path.name)
+    return written
 
 
 def write_course_files(app: Sphinx, exception) -> None:
@@ -146,6 +181,7 @@ def write_course_files(app: Sphinx, exception) -> None:
     site_nb.mkdir(parents=True, exist_ok=True)
     for path in [*written.student, written.zip]:
         shutil.copy2(path, site_nb / path.name)
+    assignments = write_assignment_notebooks(root, site_nb, site_nb / written.zip.name)
     bib = Bibliography(root / "book" / "references.bib", settings.site_url)
     (out / SLIDES_DIR).mkdir(exist_ok=True)
     labels = chapter_labels(list(chapters.values()))
@@ -161,7 +197,8 @@ def write_course_files(app: Sphinx, exception) -> None:
         title = app.env.titles[docname].astext() if docname in app.env.titles else source.stem
         page = slides_html(nb, ctx, title=title, chapter_url=f"../{docname}.html", source=source)
         (out / SLIDES_DIR / f"{source.stem}.html").write_text(page)
-    logger.info(f"[nodebook_course] {len(written.student)} learner notebooks, {STUDENT_ZIP}, "
+    logger.info(f"[nodebook_course] {len(written.student)} learner notebooks, {len(assignments)} assignment "
+                f"notebooks, {STUDENT_ZIP}, "
                 f"{len(chapters)} slide decks")
 
 

@@ -1,12 +1,13 @@
 """Graded assignments: one self-check module per chapter, a runner that scores a notebook, page helpers.
 
-Every check raises :class:`CheckFailed` saying *how* an answer is wrong (wrong type, wrong shape, too
-large, too small, off by a relative amount), never what the right answer is, and prints ``✓`` when it
-passes. The assignments themselves are the pages ``book/assignments/ch*.md``; the reference solutions are
-not in the package (they live with the tests, ``tests/grading/``), so a learner who installs it gets none.
+The checks here are the *public* ones a student runs: they test the form of an answer (type, shape,
+integer counts, properties the exercise states) and hold no reference value or formula. The values are
+graded by hidden checks that are not in the package (``book/assignments/_autograder/``, shipped only in
+the otter autograder zip that ``book/_tools/assign.py`` builds); the reference solutions live with the
+tests (``tests/grading/``). The assignments themselves are the pages ``book/assignments/ch*.md``.
 """
 
-from . import ch1, ch2, ch3, ch4, ch5, ch6
+from . import ch1, ch2, ch3, ch4, ch5, ch6, ch7
 from ._verdict import CheckFailed, close_number, close_tensor, order_near
 from .pages import (
     DIFFICULTIES,
@@ -14,6 +15,7 @@ from .pages import (
     OPEN_ENDED_MINUTES,
     Exercise,
     assignment_minutes,
+    assignment_page,
     chapter_exercise_minutes,
     exercise_minutes,
     exercises,
@@ -22,6 +24,7 @@ from .runner import Result, code_cells, report, run_checks
 
 __all__ = [
     "DIFFICULTIES", "MINUTES", "OPEN_ENDED_MINUTES", "CheckFailed", "Exercise", "Result", "assignment_minutes",
-    "ch1", "ch2", "ch3", "ch4", "ch5", "ch6", "chapter_exercise_minutes", "close_number", "close_tensor",
+    "assignment_page",
+    "ch1", "ch2", "ch3", "ch4", "ch5", "ch6", "ch7", "chapter_exercise_minutes", "close_number", "close_tensor",
     "code_cells", "exercise_minutes", "exercises", "order_near", "report", "run_checks",
 ]

@@ -14,7 +14,13 @@ import torch
 
 
 class CheckFailed(AssertionError):
-    """A learner's answer did not pass its self-check (an ``AssertionError``, so plain ``assert`` habits work)."""
+    """A learner's answer did not pass its self-check (an ``AssertionError``, so plain ``assert`` habits work).
+
+    IPython shows it as its one-line message, without the check's source lines (``_render_traceback_``).
+    """
+
+    def _render_traceback_(self) -> list[str]:
+        return [f"CheckFailed: {self}"]
 
 
 def _type_name(value: object) -> str:
@@ -23,7 +29,7 @@ def _type_name(value: object) -> str:
 
 def as_number(value: object, what: str) -> float:
     """``value`` as a float, or :class:`CheckFailed` saying it has the wrong type (a tensor must have one element)."""
-    if isinstance(value, bool) or value is None:
+    if isinstance(value, bool | str | bytes) or value is None:  # float("2.5") would parse a string
         raise CheckFailed(f"{what}: wrong type: expected a number, got {_type_name(value)}")
     if isinstance(value, torch.Tensor):
         if value.numel() != 1:
@@ -67,8 +73,11 @@ def as_tensor(got: object, shape: tuple[int, ...], what: str) -> torch.Tensor:
 
 def close_tensor(got: object, exact: torch.Tensor, *, what: str, hint: str, rel_tol: float = 1e-4) -> torch.Tensor:
     """Pass when ``got`` has ``exact``'s shape and is within ``rel_tol`` of it (relative to its largest entry)."""
+    single = isinstance(got, torch.Tensor) and got.dtype == torch.float32
     value = as_tensor(got, tuple(exact.shape), what)
     exact = exact.detach().to(torch.float64).cpu()
+    if single:  # a right float32 answer is right to float32's precision, not float64's
+        rel_tol = max(rel_tol, 1e-5)
     if not torch.isfinite(value).all():
         raise CheckFailed(f"{what}: contains inf or nan")
     err = float((value - exact).abs().max() / exact.abs().max().clamp_min(1e-300))

@@ -24,6 +24,7 @@ class Exercise:
     title: str
     difficulty: str
     open_ended: bool
+    points: int = 0  # from "· N points" in the title (0 on a page that gives none, e.g. a chapter's practice)
 
     @property
     def minutes(self) -> int:
@@ -47,7 +48,8 @@ def exercises(path: str | Path) -> list[Exercise]:
         if label is None or len(levels) != 1:
             raise ValueError(f"{path}:{line}: an exercise needs a :label: and exactly one of {', '.join(DIFFICULTIES)} "
                              f"after '·' in its title; got title {m['title']!r}")
-        found.append(Exercise(label[1], parts[0], levels[0], "open-ended" in parts))
+        points = [int(m_[1]) for p in parts if (m_ := re.fullmatch(r"(\d+) points?", p))]
+        found.append(Exercise(label[1], parts[0], levels[0], "open-ended" in parts, points[0] if points else 0))
     return found
 
 
@@ -64,9 +66,19 @@ def chapter_exercise_minutes(chapter: str) -> int:
     return exercise_minutes(repo_root() / "chapters" / f"{CHAPTERS[resolve_chapter(chapter)]}.md")
 
 
-def assignment_minutes(chapter: str) -> int:
-    """Estimated minutes for a chapter's graded assignment (``book/assignments/chN.md``)."""
+def assignment_page(chapter: str) -> Path:
+    """A chapter's assignment page: ``book/assignments/chN.md`` of the clone, or of the copy that a normal
+    ``pip install .`` puts in the package (setup.py's ``BOOK_DATA``)."""
     from ..config import resolve_chapter
     from ..results import repo_root
 
-    return exercise_minutes(repo_root() / "book" / "assignments" / f"{resolve_chapter(chapter)}.md")
+    path = repo_root() / "book" / "assignments" / f"{resolve_chapter(chapter)}.md"
+    if not path.is_file():
+        raise FileNotFoundError(f"expected the assignment page {path}; it is not there (chapters without an "
+                                "assignment: the capstone)")
+    return path
+
+
+def assignment_minutes(chapter: str) -> int:
+    """Estimated minutes for a chapter's graded assignment (``book/assignments/chN.md``)."""
+    return exercise_minutes(assignment_page(chapter))

@@ -3,8 +3,9 @@
 A *check cell* is a code cell that calls ``grade.check_…(…)``. Other cells (set-up, the learner's code)
 run first, in order, in one namespace. The same function proves in CI that each stub fails its check
 and each reference solution passes (``overrides`` puts the solutions in place of the stubs), and scores a
-learner's submission (``.ipynb`` or the MyST ``.md``). It executes the submission's code in this process:
-run it in a throw-away environment (a container, a CI job), never on a machine you care about.
+learner's submission (``.ipynb`` or the MyST ``.md``) in CI. It executes the submission's code in this
+process and trusts it: to grade students, use ``book/_tools/grade.py`` (one process and kernel per
+submission, otter's hidden tests run outside the student's kernel).
 """
 
 from __future__ import annotations

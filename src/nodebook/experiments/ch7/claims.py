@@ -11,7 +11,6 @@ from __future__ import annotations
 from ...claims import claim, compare, require
 from ...seeds import format_stat, metrics_of, stat
 
-
 # One claim per entry made false by one number in a copy of the results file (tests/test_claims.py).
 FLIPS = [("precision_floor", "precision.float32_floor_tol", None, "f32=nan")]
 
