@@ -142,7 +142,7 @@ BUDGETS: dict[str, dict[str, dict[str, Any]]] = {
         # spiral steps, at batch 200 instead of all 1000. A first run with 2 Hopper epochs and 600 spiral
         # steps took 347 s here. The paper's size is one flag away (a GPU): --set hopper.epochs=300.
         "quick": {
-            "time_s": 90,
+            "time_s": 90, "recipe": "book",
             "spirals": {"n_train": 256, "n_test": 128, "n_total": 500, "n_sample": 100, "noise_std": 0.3,
                         "n_obs": [15, 25, 50], "n_obs_train": [3, 5, 15, 25, 50], "draw_counts": [3, 8, 25],
                         "latent_dim": 4, "hidden": 25, "width": 20, "steps": 150, "batch_size": 64, "lr": 2e-2,
@@ -158,7 +158,7 @@ BUDGETS: dict[str, dict[str, dict[str, Any]]] = {
                           "method": "euler"},
         },
         "full": {
-            "time_s": 2400, "checkpoint": True,
+            "time_s": 2400, "checkpoint": True, "recipe": "book",
             "spirals": {"n_train": 1000, "n_test": 500, "n_total": 1000, "n_sample": 200, "noise_std": 0.3,
                         "n_obs": [30, 50, 100], "n_obs_train": [5, 10, 30, 50, 100], "draw_counts": [5, 15, 50],
                         "latent_dim": 4, "hidden": 25, "width": 20, "steps": 2000, "batch_size": 200, "lr": 2e-2,

@@ -14,12 +14,21 @@ A batch is ``(t, x, mask)``: ``t: (T,)`` the sorted union of the batch's observa
 
 from .baselines import RNNVAE, RNNBaseline, RNNDecoder
 from .encoders import GRUEncoder, ODERNNEncoder, check_series, data_spacing
-from .losses import gaussian_kl, masked_gaussian_log_likelihood, masked_mse, masked_rmse, masked_sse, per_series_mse
+from .losses import (
+    gaussian_kl,
+    masked_gaussian_log_likelihood,
+    masked_mse,
+    masked_rmse,
+    masked_sse,
+    per_series_mse,
+    published_loss,
+)
 from .model import LatentODE, LatentVariableModel, align_start
-from .training import SeriesHistory, fit_series, kl_schedule
+from .training import SeriesHistory, fit_series, kl_schedule, learning_rate
 
 __all__ = [
     "GRUEncoder", "LatentODE", "LatentVariableModel", "ODERNNEncoder", "RNNBaseline", "RNNDecoder", "RNNVAE",
     "SeriesHistory", "align_start", "check_series", "data_spacing", "fit_series", "gaussian_kl", "kl_schedule",
+    "learning_rate", "published_loss",
     "masked_gaussian_log_likelihood", "masked_mse", "masked_rmse", "masked_sse", "per_series_mse",
 ]

@@ -15,7 +15,7 @@ from ...config import Config
 from ...exercises import verdict_close
 from ...latent import gaussian_kl
 from ...results import load_results
-from . import hopper, physionet, report, spirals
+from . import _recipe, hopper, physionet, report, spirals
 
 
 def run(cfg: Config) -> dict:
@@ -31,7 +31,7 @@ def run(cfg: Config) -> dict:
                            "posterior_spread": spread, "budget": b_sp}}
     hop = hopper.run_hopper(cfg)
     metrics["hopper"] = {**{k: v for k, v in hop.items() if k not in ("models", "loss")},
-                         "budget": cfg.budget["hopper"]}
+                         "budget": _recipe.hopper_budget(cfg.budget)}
     if "physionet" in cfg.budget and physionet.available():  # only with data the reader supplied
         metrics["physionet"] = physionet.run_physionet(cfg)
     return metrics
