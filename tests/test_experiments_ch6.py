@@ -12,6 +12,7 @@ from nodebook.data import FeatureScaler
 from nodebook.experiments import ch6
 from nodebook.experiments.ch6 import hopper, spirals
 from nodebook.latent import masked_rmse, per_series_mse
+from nodebook.latent._published import PublishedODERNNEncoder
 from nodebook.results import to_jsonable
 
 TINY = {
@@ -38,12 +39,27 @@ def sp(cfg):
 
 def test_budgets_use_the_published_sizes_in_full_mode():
     full = nb.config.BUDGETS["ch6"]["full"]
-    assert full["spirals"]["n_obs"] == [30, 50, 100] and full["hopper"]["n_traj"] == 10_000
-    h = full["hopper"]
+    assert full["spirals"]["n_obs"] == [30, 50, 100] and full["recipe"] == "published"
+    h = ch6._recipe.hopper_budget(full)  # the published overlay, then only the epochs shrunk
+    assert set(full["shrink"]) == {"epochs"} and h["epochs"] < 300
     assert (h["latent_dim"], h["hidden"], h["width"], h["decoder_width"], h["batch_size"]) == (15, 30, 300, 0, 50)
     assert (h["window"], h["obs_std"], h.get("scaling", "rubanova")) == (100, 1e-3, "rubanova")
+    assert (h["optimizer"], h["lr"], h["lr_floor"], h["n_samples"], h["method"]) == ("adamax", 1e-2, 1e-3, 3, "dopri5")
     assert full["checkpoint"] and 0.5 in h["eval_fracs"]
     assert nb.config.CHAPTERS["ch6"] == "06_latent_ode"
+    with pytest.raises(ValueError, match="recipe must be 'book' or 'published'"):
+        ch6._recipe.hopper_budget({**full, "recipe": "paper"})
+
+
+def test_published_recipe_trains_and_scores_every_model(cfg):
+    small = {**cfg.budget, "recipe": "published", "shrink": {"epochs": 1, "width": 16, "gru_units": 8}}
+    run = dataclasses.replace(cfg, budget=small)
+    out = hopper.run_hopper(run)
+    for task in hopper.TASKS:
+        assert set(hopper.MODELS) <= set(out["mse"][task])
+        assert all(v >= 0 for name in hopper.MODELS for v in out["mse"][task][name].values())
+    model = out["models"]["extrap"]["latent_ode_odernn"]
+    assert model.published and model.solve_from_pred and isinstance(model.encoder, PublishedODERNNEncoder)
 
 
 def test_spiral_truth_is_the_noise_free_curve_the_samples_scatter_around(cfg, sp):
@@ -211,3 +227,35 @@ def test_spiral_extrapolation_scores_the_whole_window_prediction_sliced_to_the_s
         whole = trained["models"][name].predict(t_h, x_h, m_h, t)
         want = masked_rmse(whole[:, half:], truth[:, half:], torch.ones_like(truth[:, half:]))
         assert rows[name][10]["extrap"] == pytest.approx(float(want), rel=1e-5), name
+
+
+def test_hopper_tables_carry_the_no_learning_baselines_a_reviewer_asks_for(cfg):
+    # issue 20: straight lines between the observed points (interpolation) and the line through the last two
+    # observed points (extrapolation), scored exactly like the models, beside mean trajectory and last value
+    import numpy as np
+    data = hopper.hopper_data(cfg)
+    part = data["interp"]
+    base = hopper.baseline_mse("interp", part, 0.5, cfg.seed)
+    assert set(base) == {"mean_traj", "linear_interp"}
+    t_o, x_o, m_o, t_p, x_p, m_p = hopper.split("interp", part, part["test"], 0.5,
+                                                torch.Generator().manual_seed(cfg.seed + 500))
+    tt = t_o.double().numpy()
+    err = []
+    for i in range(len(x_p)):
+        seen = m_o[i, :, 0].numpy() > 0
+        lines = np.stack([np.interp(tt, tt[seen], x_o[i, seen, d].double().numpy()) for d in range(14)], -1)
+        err.append(((lines - x_p[i].double().numpy()) ** 2).mean())
+    assert base["linear_interp"] == pytest.approx(float(np.mean(err)), rel=1e-5)
+    ext = hopper.baseline_mse("extrap", data["extrap"], 0.5, cfg.seed)
+    assert set(ext) == {"mean_traj", "last_value", "constant_velocity"}
+    mse = {task: {**{m: {0.5: 1.0} for m in hopper.MODELS}, **{k: {0.5: v} for k, v in got.items()}}
+           for task, got in (("interp", base), ("extrap", ext))}
+    table = ch6.report.hopper_table(mse)
+    assert "Linear interpolation" in table and "Constant velocity" in table
+
+
+def test_spiral_tables_carry_linear_interpolation_and_constant_velocity(cfg, sp):
+    trained = spirals.train(cfg, sp)
+    rows = spirals.evaluate(cfg, sp, trained)
+    assert rows["linear_interp"][10]["window"] > 0 and rows["constant_velocity"][10]["extrap"] > 0
+    assert "Linear interpolation" in ch6.report.spiral_table(rows, [5, 10])

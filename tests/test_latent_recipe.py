@@ -91,3 +91,18 @@ def test_published_recipe_decoder_ode_has_the_published_parameter_count():
     # the encoder's ODE: create_net(30, 30, n_layers=3, n_units=300)
     assert sum(p.numel() for p in enc.dynamics.parameters()) == 30 * 300 + 300 + 3 * 90_300 + 300 * 30 + 30
     assert dataclasses.is_dataclass(cfg)
+
+
+def test_published_latent_ode_solves_extrapolation_from_the_first_predicted_time():
+    from nodebook.latent import GRUEncoder, LatentODE
+    torch.manual_seed(0)
+    model = LatentODE(2, 3, GRUEncoder(2, 5), width=8, decoder_width=0, method="euler")
+    t_obs, t_pred = torch.linspace(0, 1, 6), torch.linspace(1.5, 2.5, 5)
+    x = torch.randn(4, 6, 2)
+    m = torch.ones_like(x)
+    mu, _ = model.posterior(t_obs, x, m)
+    book = model.predict(t_obs, x, m, t_pred)
+    model.solve_from_pred = True  # theirs: z0 is the state at t_pred[0], whatever was observed
+    theirs = model.predict(t_obs, x, m, t_pred)
+    torch.testing.assert_close(theirs[:, 0], model.decoder(mu))
+    assert not torch.allclose(book[:, 0], model.decoder(mu))

@@ -58,3 +58,14 @@ def published_latent_ode(name: str, b: dict, obs_dim: int, solver: dict, spacing
     model.published = True
     model.solve_from_pred = True
     return model
+
+
+def published_rnn_vae(model, b: dict):
+    """The book's RNN-VAE (GRU encoder with gaps, GRU decoder fed the gaps, linear read-out) with their
+    loss, their ``z0_net`` (``h -> units -> 2 latent``, std ``|raw|``) and their decode from the first
+    predicted time. Their decoder (a GRU of the latent size fed its own outputs, a ``units``-wide read-out,
+    the first output replaced by an observed value) is not reproduced: the protocol table says so."""
+    model.to_z0 = z0_head(model.encoder.hidden_dim, b["width"], b["latent_dim"])
+    model.published = True
+    model.solve_from_pred = True
+    return model

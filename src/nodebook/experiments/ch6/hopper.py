@@ -28,7 +28,7 @@ from ...data import FeatureScaler, hopper_times, hopper_trajectories, split_extr
 from ...latent import RNNVAE, GRUEncoder, LatentODE, ODERNNEncoder, per_series_mse
 from ...latent.naive import constant_velocity, last_value, linear_interpolation
 from ._common import curve, solver_settings, train_one
-from ._recipe import hopper_budget, published_latent_ode
+from ._recipe import hopper_budget, published_latent_ode, published_rnn_vae
 
 MODELS = ("latent_ode_odernn", "latent_ode_rnn", "rnn_vae")
 BASELINES = ("mean_traj", "linear_interp", "last_value", "constant_velocity")
@@ -86,6 +86,8 @@ def build_model(name: str, cfg: Config) -> torch.nn.Module:
                               **solver_settings(b, SPACING))
         elif name == "rnn_vae":
             model = RNNVAE(d, latent, hidden, decoder_width=dec, obs_std=b["obs_std"])
+            if b["recipe"] == "published":
+                published_rnn_vae(model, b)
         else:
             raise ValueError(f"unknown Hopper model {name!r}; expected one of {', '.join(MODELS)}")
     return model.to(cfg.device)
