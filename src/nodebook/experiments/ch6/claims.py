@@ -1,0 +1,129 @@
+"""Chapter 6's claims: every sentence that compares a model with another model or with a baseline.
+
+Each takes a record (``results/ch6.json``, merged over seeds, or the page's own metrics) and returns its
+sentence, with the verdict chosen by :func:`nodebook.claims.compare` over the seeds (fewer than 3 seeds:
+"no verdict"); none states what its numbers contradict. The chapter glues them for both runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from ...claims import claim, compare
+from ...seeds import format_stat, metrics_of, stat_of
+from . import hopper, spirals
+from .report import _at
+
+VERBS = {"better": "beats", "worse": "loses to", "indistinguishable": "is indistinguishable at this scale from",
+         "one seed": "is compared with"}
+
+
+def _per_seed(record: Mapping) -> list[Mapping]:
+    seeds = record.get("seeds") if isinstance(record.get("metrics"), Mapping) else None
+    if isinstance(seeds, Mapping) and seeds.get("per_seed"):
+        return list(seeds["per_seed"])
+    return [metrics_of(record)]
+
+
+def value(record: Mapping, *parts):
+    """The :class:`~nodebook.seeds.Stat` over seeds of ``metrics[parts[0]][parts[1]]...`` (keys may be numbers
+    in a live run or strings in JSON)."""
+    vals = []
+    for m in _per_seed(record):
+        node = m
+        for p in parts:
+            node = _at(node, p)
+            if node is None:
+                raise KeyError(f"{'.'.join(map(str, parts))}: no {p!r} in the record")
+        vals.append(node)
+    return stat_of(vals)
+
+
+def _best_baseline(record, names, path) -> tuple[str, object]:
+    """The baseline (of ``names`` present in the record) with the lowest mean error at ``path(name)``."""
+    got = []
+    for name in names:
+        try:
+            got.append((name, value(record, *path(name))))
+        except KeyError:
+            continue
+    return min(got, key=lambda nv: nv[1].mean)
+
+
+def _phrase(a, b, scale=1.0, digits=3) -> tuple[str, str]:
+    v = compare(a, b, higher_is_better=False)
+    nums = f"{format_stat(a, digits=digits, scale=scale)} against {format_stat(b, digits=digits, scale=scale)}"
+    if not v.decided and v.outcome != "indistinguishable":
+        nums += f"; {v.phrase}"
+    return VERBS[v.outcome], nums
+
+
+@claim("ch6", "spirals_vs_rnn")
+def spirals_vs_rnn(record) -> str:
+    """Latent ODE against the RNN, window RMSE, at each observation count."""
+    parts = []
+    for k in sorted(metrics_of(record)["spirals"]["rmse"]["latent_ode"], key=float):
+        verb, nums = _phrase(value(record, "spirals", "rmse", "latent_ode", k, "window"),
+                             value(record, "spirals", "rmse", "rnn", k, "window"))
+        parts.append(f"with {k} points it {verb} the RNN ({nums})")
+    return "On spirals (window RMSE) the latent ODE: " + "; ".join(parts) + "."
+
+
+@claim("ch6", "spirals_vs_baselines")
+def spirals_vs_baselines(record) -> str:
+    """Latent ODE against straight lines between the points (window) and the best extrapolation baseline."""
+    m = metrics_of(record)["spirals"]["rmse"]
+    ks = sorted(m["latent_ode"], key=float)
+    k = ks[len(ks) // 2]
+    if "linear_interp" not in m:
+        return "This record has no linear-interpolation baseline for spirals (it predates it)."
+    verb_w, nums_w = _phrase(value(record, "spirals", "rmse", "latent_ode", k, "window"),
+                             value(record, "spirals", "rmse", "linear_interp", k, "window"))
+    name, best = _best_baseline(record, ("last_value", "constant_velocity"),
+                                lambda n: ("spirals", "rmse", n, k, "extrap"))
+    verb_e, nums_e = _phrase(value(record, "spirals", "rmse", "latent_ode", k, "extrap"), best)
+    return (f"With {k} points the latent ODE {verb_w} straight lines between the observed points ({nums_w}), "
+            f"and in extrapolation it {verb_e} the best no-learning guess, {spirals.LABELS[name].lower()} "
+            f"({nums_e}).")
+
+
+@claim("ch6", "hopper_vs_baselines")
+def hopper_vs_baselines(record) -> str:
+    """Each Hopper model against the best no-learning baseline of each task, 50% observed."""
+    mse = metrics_of(record)["hopper"]["mse"]
+    out = []
+    for task, word in (("interp", "interpolation"), ("extrap", "extrapolation")):
+        name, best = _best_baseline(record, hopper.BASELINES, lambda n, task=task: ("hopper", "mse", task, n, 0.5))
+        bits = []
+        for model in hopper.MODELS:
+            if model in mse[task]:
+                verb, nums = _phrase(value(record, "hopper", "mse", task, model, 0.5), best, scale=100, digits=3)
+                bits.append(f"the {hopper.LABELS[model]} {verb} it ({nums})")
+        out.append(f"In {word} the best no-learning baseline is {hopper.LABELS[name].lower()}: " + "; ".join(bits))
+    return " ".join(s + "." for s in out) + " (MSE ×10⁻², 50% observed.)"
+
+
+@claim("ch6", "rnn_vae_input")
+def rnn_vae_input(record) -> str:
+    """Whether the RNN-VAE's interpolation depends on how much it sees (issue 20: it did not)."""
+    mse = metrics_of(record)["hopper"]["mse"]["interp"]
+    if "rnn_vae" not in mse:
+        return "This run trains no RNN-VAE."
+    fracs = sorted(mse["rnn_vae"], key=float)
+    lo, hi = value(record, "hopper", "mse", "interp", "rnn_vae", fracs[0]), value(
+        record, "hopper", "mse", "interp", "rnn_vae", fracs[-1])
+    mean = value(record, "hopper", "mse", "interp", "mean_traj", fracs[-1])
+    same = abs(lo.mean - hi.mean) <= 1e-3 * max(abs(hi.mean), 1e-12)
+    if same:
+        near = abs(hi.mean - mean.mean) <= 0.05 * mean.mean
+        return (f"The RNN-VAE's interpolation error is the same with {100 * float(fracs[0]):.0f}% and "
+                f"{100 * float(fracs[-1]):.0f}% of the points observed ({100 * lo.mean:.4f} and {100 * hi.mean:.4f} "
+                "×10⁻²)" + (", the mean trajectory's error" if near else "") + ": it ignores its input, so a "
+                "number close to the paper's says nothing about whether the paper's RNN-VAE was reproduced.")
+    verb = "lower" if hi.mean < lo.mean else "higher"
+    return (f"The RNN-VAE's interpolation error is {verb} with more points observed "
+            f"({100 * lo.mean:.3f} at {100 * float(fracs[0]):.0f}%, {100 * hi.mean:.3f} at "
+            f"{100 * float(fracs[-1]):.0f}%, ×10⁻²): it reads its input.")
+
+
+__all__ = ["hopper_vs_baselines", "rnn_vae_input", "spirals_vs_baselines", "spirals_vs_rnn", "value"]
