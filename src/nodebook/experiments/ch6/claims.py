@@ -14,8 +14,7 @@ from ...seeds import format_stat, metrics_of, stat_of
 from . import hopper, spirals
 from .report import _at
 
-VERBS = {"better": "beats", "worse": "loses to", "indistinguishable": "is indistinguishable at this scale from",
-         "one seed": "is compared with"}
+VERBS = {"better": "beats", "worse": "loses to", "indistinguishable": "is indistinguishable at this scale from"}
 
 
 def _per_seed(record: Mapping) -> list[Mapping]:
@@ -53,8 +52,8 @@ def _best_baseline(record, names, path) -> tuple[str, object]:
 def _phrase(a, b, scale=1.0, digits=3) -> tuple[str, str]:
     v = compare(a, b, higher_is_better=False)
     nums = f"{format_stat(a, digits=digits, scale=scale)} against {format_stat(b, digits=digits, scale=scale)}"
-    if not v.decided and v.outcome != "indistinguishable":
-        nums += f"; {v.phrase}"
+    if not v.decided and v.outcome != "indistinguishable":  # too few seeds: say which is lower, no verdict
+        return ("has a lower error than" if a.mean < b.mean else "has a higher error than"), f"{nums}; {v.phrase}"
     return VERBS[v.outcome], nums
 
 
