@@ -181,12 +181,13 @@ def test_run_is_json_ready_and_reports_sizes_curves_and_baselines(cfg):
     h = metrics["hopper"]
     assert (h["n_train"], h["n_test"], h["window"], h["epochs"]) == (16, 4, 12, 1)
     for task in hopper.TASKS:
-        baselines = {"mean_traj", "last_value"} if task == "extrap" else {"mean_traj"}
+        baselines = {"mean_traj", "last_value", "constant_velocity"} if task == "extrap" else {"mean_traj",
+                                                                                              "linear_interp"}
         assert set(h["mse"][task]) == set(hopper.MODELS) | baselines
         for name in hopper.MODELS:
             assert set(h["mse"][task][name]) == {0.3, 0.5}
             assert h["curve"][task][name]["step"] == [2, 4]
-    assert set(metrics["spirals"]["rmse"]) == {*spirals.MODELS, "mean_curve", "last_value"}
+    assert set(metrics["spirals"]["rmse"]) == {*spirals.MODELS, *spirals.BASELINES}
     assert set(metrics["spirals"]["posterior_spread"]["by_count"]) == {3, 10}
 
 
@@ -259,3 +260,34 @@ def test_spiral_tables_carry_linear_interpolation_and_constant_velocity(cfg, sp)
     rows = spirals.evaluate(cfg, sp, trained)
     assert rows["linear_interp"][10]["window"] > 0 and rows["constant_velocity"][10]["extrap"] > 0
     assert "Linear interpolation" in ch6.report.spiral_table(rows, [5, 10])
+
+
+def test_physionet_as_published_reads_both_sets_keeps_minus_one_and_splits_by_index(cfg, tmp_path):
+    from nodebook.data import physionet as pn
+    from nodebook.experiments.ch6 import physionet
+
+    folder = pn.write_example(tmp_path, n_patients=4, seed=1)  # set-a: Height -1 in every patient
+    pn.write_example(tmp_path, n_patients=3, seed=2, subset="set-b")
+    pub = {"protocol": "published", "quantization": 0.1, "latent_dim": 2, "hidden": 4, "width": 6,
+           "obs_std": 0.1, "epochs": 1, "batch_size": 4, "lr": 1e-2, "method": "euler"}
+    assert physionet.available(folder, pub) and not physionet.available(tmp_path / "none", pub)
+    run = dataclasses.replace(cfg, budget={**cfg.budget, "physionet": pub})
+    data = physionet.physionet_data(run, folder)
+    assert data["protocol"] == "published" and len(data["train"]) + len(data["test"]) == 7  # both sets
+    height = pn.PARAMS.index("Height")
+    for r in data["train"] + data["test"]:  # -1 kept as an observed value at time 0, as their reader does
+        assert r.mask[0, height] == 1 and r.values[0, height] == -1
+    book = physionet.physionet_data(dataclasses.replace(run, budget={**cfg.budget, "physionet": {
+        **pub, "protocol": "book"}}), folder)
+    assert len(book["train"]) + len(book["test"]) == 4 and all(
+        r.mask[:, height].sum() == 0 for r in book["train"] + book["test"])
+    gen = torch.Generator().manual_seed(0)
+    t_o, x_o, m_o, t_p, x_p, m_p = physionet.make_batch(data["train"], data["scaler"], "extrap", gen, "cpu", True)
+    n = len(t_o) + len(t_p)
+    assert len(t_o) == n // 2 and float(t_p[-1]) == pytest.approx(1.0)  # index split; times over the batch max
+    model = physionet.build_model("latent_ode_rnn", run, 41)
+    assert len(model.decoder) == 1 and isinstance(model.decoder[0], torch.nn.Linear)  # theirs: linear
+    with pytest.raises(ValueError, match="protocol must be 'book' or 'published'"):
+        physionet.protocol({"protocol": "paper"})
+    out = physionet.run_physionet(run, folder)
+    assert out["protocol"] == "published" and set(out["mse"]["extrap"]) >= set(physionet.MODELS)

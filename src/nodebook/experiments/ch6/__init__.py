@@ -32,7 +32,8 @@ def run(cfg: Config) -> dict:
     hop = hopper.run_hopper(cfg)
     metrics["hopper"] = {**{k: v for k, v in hop.items() if k not in ("models", "loss")},
                          "budget": _recipe.hopper_budget(cfg.budget)}
-    if "physionet" in cfg.budget and physionet.available():  # only with data the reader supplied
+    # PhysioNet only with data the reader supplied
+    if "physionet" in cfg.budget and physionet.available(b=cfg.budget["physionet"]):
         metrics["physionet"] = physionet.run_physionet(cfg)
     return metrics
 
