@@ -15,7 +15,14 @@ from ...config import Config
 from ...exercises import verdict_close
 from ...latent import gaussian_kl
 from ...results import load_results
-from . import _recipe, hopper, physionet, report, spirals
+from . import (
+    _recipe,
+    claims,  # registers the chapter's claims (nodebook.claims.evaluate("ch6", ...))
+    hopper,
+    physionet,
+    report,
+    spirals,
+)
 
 
 def run(cfg: Config) -> dict:
@@ -59,4 +66,4 @@ def check_kl(kl_fn) -> float:
                          success="your KL matches the closed form", rel_tol=1e-6)
 
 
-__all__ = ["check_kl", "full_results", "hopper", "physionet", "report", "run", "spirals"]
+__all__ = ["check_kl", "claims", "full_results", "hopper", "physionet", "report", "run", "spirals"]
