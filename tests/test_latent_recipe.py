@@ -106,3 +106,12 @@ def test_published_latent_ode_solves_extrapolation_from_the_first_predicted_time
     theirs = model.predict(t_obs, x, m, t_pred)
     torch.testing.assert_close(theirs[:, 0], model.decoder(mu))
     assert not torch.allclose(book[:, 0], model.decoder(mu))
+
+
+def test_the_recipe_and_physionet_protocol_are_set_from_the_command_line():
+    from nodebook import __main__ as cli
+    quick, full = nb.config.BUDGETS["ch6"]["quick"], nb.config.BUDGETS["ch6"]["full"]
+    out = cli.apply_overrides(quick, {"recipe": "published", "physionet.protocol": "published"}, "ch6", [full])
+    assert out["recipe"] == "published" and out["physionet"]["protocol"] == "published"
+    from nodebook.experiments.ch6 import _recipe
+    assert _recipe.hopper_budget(out)["optimizer"] == "adamax"
