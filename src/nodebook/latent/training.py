@@ -68,7 +68,7 @@ def fit_series(model: nn.Module, sample_batch: Callable[[torch.Generator], tuple
                desc: str = "training", checkpoint: str | Path | None = None, checkpoint_every: int = 100,
                eval_fn: Callable[[nn.Module], float] | None = None, eval_every: int | None = None,
                run: dict | None = None) -> SeriesHistory:
-    """Train ``model`` with Adam for ``steps`` steps of ``model.loss(*sample_batch(gen))``.
+    """Train ``model`` for ``steps`` optimiser steps of ``model.loss(*sample_batch(gen))``.
 
     Args:
         model: has ``loss(*batch, kl_weight=..., n_samples=...) -> (scalar, info)``; trained in place.
