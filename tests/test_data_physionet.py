@@ -140,3 +140,19 @@ def test_a_non_utf8_file_names_the_file_and_line(tmp_path):
     path.write_bytes(PATIENT.encode() + "01:00,Temp,37\xb0\n".encode("latin-1"))
     with pytest.raises(ValueError, match=r"132539.txt, line 14: expected UTF-8 text; got byte 0xb0 at column 14"):
         read_patient(path)
+
+
+def test_load_physionet_reads_several_sets_in_order_and_keeps_minus_one_only_when_asked(tmp_path):
+    from nodebook.data import physionet as pn
+
+    pn.write_example(tmp_path, n_patients=2, seed=1)
+    pn.write_example(tmp_path, n_patients=3, seed=2, subset="set-b")
+    both = pn.load_physionet(tmp_path, subset=("set-a", "set-b"), keep_missing=True)
+    assert len(both) == 5
+    h = pn.PARAMS.index("Height")
+    assert all(r.mask[0, h] == 1 and r.values[0, h] == -1 for r in both)  # Height -1: kept as a value
+    assert all(r.mask[:, h].sum() == 0 for r in pn.load_physionet(tmp_path, subset=["set-a", "set-b"]))
+    assert len(pn.load_physionet(tmp_path, subset=("set-a", "set-b"), max_patients=3)) == 3
+    import pytest
+    with pytest.raises(ValueError, match="a list of them"):
+        pn.load_physionet(tmp_path, subset=("set-a", "set-x"))

@@ -12,6 +12,7 @@ from nodebook.data import FeatureScaler
 from nodebook.experiments import ch6
 from nodebook.experiments.ch6 import hopper, spirals
 from nodebook.latent import masked_rmse, per_series_mse
+from nodebook.latent._published import PublishedODERNNEncoder
 from nodebook.results import to_jsonable
 
 TINY = {
@@ -38,12 +39,27 @@ def sp(cfg):
 
 def test_budgets_use_the_published_sizes_in_full_mode():
     full = nb.config.BUDGETS["ch6"]["full"]
-    assert full["spirals"]["n_obs"] == [30, 50, 100] and full["hopper"]["n_traj"] == 10_000
-    h = full["hopper"]
+    assert full["spirals"]["n_obs"] == [30, 50, 100] and full["recipe"] == "published"
+    h = ch6._recipe.hopper_budget(full)  # the published overlay, then only the epochs shrunk
+    assert set(full["shrink"]) == {"epochs"} and h["epochs"] < 300
     assert (h["latent_dim"], h["hidden"], h["width"], h["decoder_width"], h["batch_size"]) == (15, 30, 300, 0, 50)
     assert (h["window"], h["obs_std"], h.get("scaling", "rubanova")) == (100, 1e-3, "rubanova")
+    assert (h["optimizer"], h["lr"], h["lr_floor"], h["n_samples"], h["method"]) == ("adamax", 1e-2, 1e-3, 3, "dopri5")
     assert full["checkpoint"] and 0.5 in h["eval_fracs"]
     assert nb.config.CHAPTERS["ch6"] == "06_latent_ode"
+    with pytest.raises(ValueError, match="recipe must be 'book' or 'published'"):
+        ch6._recipe.hopper_budget({**full, "recipe": "paper"})
+
+
+def test_published_recipe_trains_and_scores_every_model(cfg):
+    small = {**cfg.budget, "recipe": "published", "shrink": {"epochs": 1, "width": 16, "gru_units": 8}}
+    run = dataclasses.replace(cfg, budget=small)
+    out = hopper.run_hopper(run)
+    for task in hopper.TASKS:
+        assert set(hopper.MODELS) <= set(out["mse"][task])
+        assert all(v >= 0 for name in hopper.MODELS for v in out["mse"][task][name].values())
+    model = out["models"]["extrap"]["latent_ode_odernn"]
+    assert model.published and model.solve_from_pred and isinstance(model.encoder, PublishedODERNNEncoder)
 
 
 def test_spiral_truth_is_the_noise_free_curve_the_samples_scatter_around(cfg, sp):
@@ -165,12 +181,13 @@ def test_run_is_json_ready_and_reports_sizes_curves_and_baselines(cfg):
     h = metrics["hopper"]
     assert (h["n_train"], h["n_test"], h["window"], h["epochs"]) == (16, 4, 12, 1)
     for task in hopper.TASKS:
-        baselines = {"mean_traj", "last_value"} if task == "extrap" else {"mean_traj"}
+        baselines = {"mean_traj", "last_value", "constant_velocity"} if task == "extrap" else {"mean_traj",
+                                                                                              "linear_interp"}
         assert set(h["mse"][task]) == set(hopper.MODELS) | baselines
         for name in hopper.MODELS:
             assert set(h["mse"][task][name]) == {0.3, 0.5}
             assert h["curve"][task][name]["step"] == [2, 4]
-    assert set(metrics["spirals"]["rmse"]) == {*spirals.MODELS, "mean_curve", "last_value"}
+    assert set(metrics["spirals"]["rmse"]) == {*spirals.MODELS, *spirals.BASELINES}
     assert set(metrics["spirals"]["posterior_spread"]["by_count"]) == {3, 10}
 
 
@@ -197,3 +214,80 @@ def test_physionet_runs_on_fixture_files_and_only_when_data_is_there(cfg, tmp_pa
         assert set(out["mse"][task]) >= set(physionet.MODELS)
     with pytest.raises(ValueError, match="expected one of latent_ode_odernn"):
         physionet.build_model("gru", small, 41)
+
+
+def test_spiral_extrapolation_scores_the_whole_window_prediction_sliced_to_the_second_half(cfg, sp):
+    # Both models are trained decoding the whole window from t[0]; a prediction started at t[half] would give
+    # the RNN decoder a first gap it never saw (issue 20). The score is the whole-window decode, sliced.
+    trained = spirals.train(cfg, sp)
+    rows = spirals.evaluate(cfg, sp, trained)
+    t, truth = sp["t"], sp["truth_test"]
+    half = len(t) // 2
+    for name in spirals.MODELS:
+        t_h, x_h, m_h = spirals.observe(sp, 5, cfg.seed, first_half=True)
+        whole = trained["models"][name].predict(t_h, x_h, m_h, t)
+        want = masked_rmse(whole[:, half:], truth[:, half:], torch.ones_like(truth[:, half:]))
+        assert rows[name][10]["extrap"] == pytest.approx(float(want), rel=1e-5), name
+
+
+def test_hopper_tables_carry_the_no_learning_baselines_a_reviewer_asks_for(cfg):
+    # issue 20: straight lines between the observed points (interpolation) and the line through the last two
+    # observed points (extrapolation), scored exactly like the models, beside mean trajectory and last value
+    import numpy as np
+    data = hopper.hopper_data(cfg)
+    part = data["interp"]
+    base = hopper.baseline_mse("interp", part, 0.5, cfg.seed)
+    assert set(base) == {"mean_traj", "linear_interp"}
+    t_o, x_o, m_o, t_p, x_p, m_p = hopper.split("interp", part, part["test"], 0.5,
+                                                torch.Generator().manual_seed(cfg.seed + 500))
+    tt = t_o.double().numpy()
+    err = []
+    for i in range(len(x_p)):
+        seen = m_o[i, :, 0].numpy() > 0
+        lines = np.stack([np.interp(tt, tt[seen], x_o[i, seen, d].double().numpy()) for d in range(14)], -1)
+        err.append(((lines - x_p[i].double().numpy()) ** 2).mean())
+    assert base["linear_interp"] == pytest.approx(float(np.mean(err)), rel=1e-5)
+    ext = hopper.baseline_mse("extrap", data["extrap"], 0.5, cfg.seed)
+    assert set(ext) == {"mean_traj", "last_value", "constant_velocity"}
+    mse = {task: {**{m: {0.5: 1.0} for m in hopper.MODELS}, **{k: {0.5: v} for k, v in got.items()}}
+           for task, got in (("interp", base), ("extrap", ext))}
+    table = ch6.report.hopper_table(mse)
+    assert "Linear interpolation" in table and "Constant velocity" in table
+
+
+def test_spiral_tables_carry_linear_interpolation_and_constant_velocity(cfg, sp):
+    trained = spirals.train(cfg, sp)
+    rows = spirals.evaluate(cfg, sp, trained)
+    assert rows["linear_interp"][10]["window"] > 0 and rows["constant_velocity"][10]["extrap"] > 0
+    assert "Linear interpolation" in ch6.report.spiral_table(rows, [5, 10])
+
+
+def test_physionet_as_published_reads_both_sets_keeps_minus_one_and_splits_by_index(cfg, tmp_path):
+    from nodebook.data import physionet as pn
+    from nodebook.experiments.ch6 import physionet
+
+    folder = pn.write_example(tmp_path, n_patients=4, seed=1)  # set-a: Height -1 in every patient
+    pn.write_example(tmp_path, n_patients=3, seed=2, subset="set-b")
+    pub = {"protocol": "published", "quantization": 0.1, "latent_dim": 2, "hidden": 4, "width": 6,
+           "obs_std": 0.1, "epochs": 1, "batch_size": 4, "lr": 1e-2, "method": "euler"}
+    assert physionet.available(folder, pub) and not physionet.available(tmp_path / "none", pub)
+    run = dataclasses.replace(cfg, budget={**cfg.budget, "physionet": pub})
+    data = physionet.physionet_data(run, folder)
+    assert data["protocol"] == "published" and len(data["train"]) + len(data["test"]) == 7  # both sets
+    height = pn.PARAMS.index("Height")
+    for r in data["train"] + data["test"]:  # -1 kept as an observed value at time 0, as their reader does
+        assert r.mask[0, height] == 1 and r.values[0, height] == -1
+    book = physionet.physionet_data(dataclasses.replace(run, budget={**cfg.budget, "physionet": {
+        **pub, "protocol": "book"}}), folder)
+    assert len(book["train"]) + len(book["test"]) == 4 and all(
+        r.mask[:, height].sum() == 0 for r in book["train"] + book["test"])
+    gen = torch.Generator().manual_seed(0)
+    t_o, x_o, m_o, t_p, x_p, m_p = physionet.make_batch(data["train"], data["scaler"], "extrap", gen, "cpu", True)
+    n = len(t_o) + len(t_p)
+    assert len(t_o) == n // 2 and float(t_p[-1]) == pytest.approx(1.0)  # index split; times over the batch max
+    model = physionet.build_model("latent_ode_rnn", run, 41)
+    assert len(model.decoder) == 1 and isinstance(model.decoder[0], torch.nn.Linear)  # theirs: linear
+    with pytest.raises(ValueError, match="protocol must be 'book' or 'published'"):
+        physionet.protocol({"protocol": "paper"})
+    out = physionet.run_physionet(run, folder)
+    assert out["protocol"] == "published" and set(out["mse"]["extrap"]) >= set(physionet.MODELS)

@@ -72,13 +72,15 @@ def _check_quantization(quantization: float | None) -> float | None:
 
 
 def read_patient(path: str | os.PathLike, *, features: Sequence[str] = PARAMS,
-                 quantization: float | None = None) -> IrregularSeries:
+                 quantization: float | None = None, keep_missing: bool = False) -> IrregularSeries:
     """One patient file as an :class:`IrregularSeries` (``id``: RecordID; ``static``: the descriptors).
 
     Args:
         path: a ``set-?/<RecordID>.txt`` file.
         features: parameter names, in the order of the value columns (default ``PARAMS``).
         quantization: round times to multiples of this many hours (``None``: exact minutes).
+        keep_missing: keep ``-1`` values as observations, as Rubanova et al.'s reader does (default: drop
+            them, the Challenge's code for missing).
 
     Returns:
         ``times (T,)`` hours (float64), ``values, mask (T, len(features))`` (float32).
@@ -118,7 +120,7 @@ def read_patient(path: str | os.PathLike, *, features: Sequence[str] = PARAMS,
         if name == "RecordID":
             record_id = int(value)
             continue
-        if value == -1:  # the Challenge's code for missing
+        if value == -1 and not keep_missing:  # the Challenge's code for missing
             continue
         if name in DESCRIPTORS and hours == 0:
             static.setdefault(name, value)
@@ -166,14 +168,17 @@ def read_outcomes(path: str | os.PathLike) -> dict[int, float]:
     return labels
 
 
-def load_physionet(folder: str | os.PathLike | None = None, *, subset: str = "set-a",
+def load_physionet(folder: str | os.PathLike | None = None, *, subset: str | Sequence[str] = "set-a",
                    outcomes: bool | None = None, features: Sequence[str] = PARAMS,
-                   quantization: float | None = None, max_patients: int | None = None) -> list[IrregularSeries]:
+                   quantization: float | None = None, max_patients: int | None = None,
+                   keep_missing: bool = False) -> list[IrregularSeries]:
     """All patients of ``<folder>/<subset>/*.txt`` (sorted by file name), labelled when outcomes exist.
 
     Args:
         folder: holds ``set-a/`` and ``Outcomes-a.txt``; default ``nodebook.config.cache_dir("physionet")``.
-        subset: ``"set-a"``, ``"set-b"`` or ``"set-c"``.
+        subset: ``"set-a"``, ``"set-b"`` or ``"set-c"``, or several in order (Rubanova et al. read
+            ``("set-a", "set-b")``: 8 000 patients); ``max_patients`` counts over all of them.
+        keep_missing: as in :func:`read_patient`.
         outcomes: ``True`` requires ``Outcomes-<a|b|c>.txt`` and sets each record's ``label``; ``False``
             ignores it; ``None`` uses it when present.
         features, quantization: as in :func:`read_patient`.
@@ -186,6 +191,18 @@ def load_physionet(folder: str | os.PathLike | None = None, *, subset: str = "se
                                      or max_patients < 1):
         raise ValueError(f"max_patients must be None (all) or a positive int; got {max_patients!r}")
     quantization = _check_quantization(quantization)
+    if not isinstance(subset, str):
+        subsets = list(subset) if isinstance(subset, (list, tuple)) else [subset]
+        if not subsets or any(s not in ("set-a", "set-b", "set-c") for s in subsets):
+            raise ValueError(f"subset must be 'set-a', 'set-b', 'set-c' or a list of them; got {subset!r}")
+        records = []
+        for s in subsets:
+            left = None if max_patients is None else max_patients - len(records)
+            if left == 0:
+                break
+            records += load_physionet(folder, subset=s, outcomes=outcomes, features=features,
+                                      quantization=quantization, max_patients=left, keep_missing=keep_missing)
+        return records
     if subset not in ("set-a", "set-b", "set-c"):
         raise ValueError(f"subset must be one of 'set-a', 'set-b', 'set-c'; got {subset!r}")
     folder = cache_dir("physionet") if folder is None else Path(folder)
@@ -197,7 +214,8 @@ def load_physionet(folder: str | os.PathLike | None = None, *, subset: str = "se
             f"Outcomes-{subset[-1]}.txt from https://physionet.org/content/challenge-2012/1.0.0/ and unpack "
             f"them into {folder} (the default folder is nodebook.config.cache_dir('physionet')).")
     files = sorted(patients.glob("*.txt"))[:max_patients]
-    records = [read_patient(f, features=features, quantization=quantization) for f in files]
+    records = [read_patient(f, features=features, quantization=quantization, keep_missing=keep_missing)
+               for f in files]
     outcome_file = folder / f"Outcomes-{subset[-1]}.txt"
     if outcomes or (outcomes is None and outcome_file.exists()):
         if not outcome_file.exists():

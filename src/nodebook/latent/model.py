@@ -26,7 +26,7 @@ from ..adjoint import odeint_adjoint
 from ..models import MLPDynamics
 from ..solvers import odeint
 from .encoders import check_series, fixed_step_options
-from .losses import gaussian_kl, masked_gaussian_log_likelihood
+from .losses import gaussian_kl, masked_gaussian_log_likelihood, published_loss
 
 
 def align_start(t_obs: torch.Tensor, x_obs: torch.Tensor, m_obs: torch.Tensor, t_pred: torch.Tensor | None
@@ -62,6 +62,10 @@ class LatentVariableModel(nn.Module):
         super().__init__()
         self.latent_dim = _validate.positive_int("latent_dim", latent_dim)
         self.obs_std = _validate.positive_float("obs_std", obs_std)
+        # Rubanova et al.'s recipe (set by nodebook.latent.published_recipe): ``to_z0`` gives [mean, raw std]
+        # (std = |raw|), the loss is :func:`published_loss`, and a prediction solves from ``t_pred[0]``.
+        self.published = False
+        self.solve_from_pred = False
 
     def decode(self, z0: torch.Tensor, t0: torch.Tensor, t_pred: torch.Tensor) -> torch.Tensor:
         """``z0: (n, latent_dim)`` at time ``t0`` → observation means ``(n, len(t_pred), D)``."""
@@ -69,8 +73,10 @@ class LatentVariableModel(nn.Module):
 
     def posterior(self, t: torch.Tensor, x: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Mean and log-variance of ``q(z0 | x)``, each ``(batch, latent_dim)``."""
-        mu, logvar = self.to_z0(self.encoder(t, x, mask)).chunk(2, dim=-1)
-        return mu, logvar
+        mu, raw = self.to_z0(self.encoder(t, x, mask)).chunk(2, dim=-1)
+        if self.published:
+            return mu, 2 * raw.abs().clamp_min(1e-8).log()
+        return mu, raw
 
     def forward(self, t_obs: torch.Tensor, x_obs: torch.Tensor, m_obs: torch.Tensor,
                 t_pred: torch.Tensor | None = None, *, n_samples: int = 1,
@@ -88,12 +94,16 @@ class LatentVariableModel(nn.Module):
             ``pred: (S, batch, T', D)``, ``mu`` and ``logvar``: ``(batch, latent_dim)``.
         """
         check_series(t_obs, x_obs, m_obs)
-        t_obs, x_obs, m_obs, t_pred = align_start(t_obs, x_obs, m_obs, t_pred)
+        # Rubanova et al. solve from the first predicted time whatever was observed (for extrapolation,
+        # z0 is then the state at the first predicted time); the book's default: from the earlier start.
+        from_pred = self.solve_from_pred and t_pred is not None
+        if not from_pred:
+            t_obs, x_obs, m_obs, t_pred = align_start(t_obs, x_obs, m_obs, t_pred)
         n_samples = _validate.positive_int("n_samples", n_samples)
         mu, logvar = self.posterior(t_obs, x_obs, m_obs)
         eps = torch.randn(n_samples, *mu.shape, dtype=mu.dtype, device=mu.device) if sample else 0.0
         z0 = (mu + (0.5 * logvar).exp() * eps).expand(n_samples, *mu.shape)
-        pred = self.decode(z0.reshape(-1, self.latent_dim), t_obs[0], t_pred)
+        pred = self.decode(z0.reshape(-1, self.latent_dim), t_pred[0] if from_pred else t_obs[0], t_pred)
         return pred.reshape(n_samples, mu.shape[0], len(t_pred), -1), mu, logvar
 
     def elbo(self, t_obs: torch.Tensor, x_obs: torch.Tensor, m_obs: torch.Tensor,
@@ -107,18 +117,29 @@ class LatentVariableModel(nn.Module):
             ``(batch,)`` ELBO (a Monte Carlo estimate with ``n_samples`` draws; ``kl_weight`` < 1 gives the
             annealed bound used early in training) and a dict with the batch means of ``log_lik`` and ``kl``.
         """
-        if t_pred is None:
-            t_pred, x_pred, m_pred = t_obs, x_obs, m_obs
-        elif x_pred is None or m_pred is None:
-            raise ValueError("pass x_pred and m_pred together with t_pred (the values to score there)")
+        t_pred, x_pred, m_pred = self._targets(t_obs, x_obs, m_obs, t_pred, x_pred, m_pred)
         pred, mu, logvar = self(t_obs, x_obs, m_obs, t_pred, n_samples=n_samples)
         log_lik = masked_gaussian_log_likelihood(pred, x_pred, m_pred, self.obs_std).mean(dim=0)
         kl = gaussian_kl(mu, logvar)
         return log_lik - kl_weight * kl, {"log_lik": float(log_lik.detach().mean()), "kl": float(kl.detach().mean())}
 
-    def loss(self, *args, kl_weight: float = 1.0, **kwargs) -> tuple[torch.Tensor, dict]:
-        """Negative ELBO, averaged over the batch (what training minimises); arguments as :meth:`elbo`."""
-        elbo, info = self.elbo(*args, kl_weight=kl_weight, **kwargs)
+    @staticmethod
+    def _targets(t_obs, x_obs, m_obs, t_pred, x_pred, m_pred):
+        if t_pred is None:
+            return t_obs, x_obs, m_obs
+        if x_pred is None or m_pred is None:
+            raise ValueError("pass x_pred and m_pred together with t_pred (the values to score there)")
+        return t_pred, x_pred, m_pred
+
+    def loss(self, t_obs, x_obs, m_obs, t_pred=None, x_pred=None, m_pred=None, *, kl_weight: float = 1.0,
+             n_samples: int = 1) -> tuple[torch.Tensor, dict]:
+        """What training minimises: the negative ELBO averaged over the batch (arguments as :meth:`elbo`), or
+        with :attr:`published` Rubanova et al.'s loss (:func:`~nodebook.latent.published_loss`)."""
+        if self.published:
+            t_p, x_p, m_p = self._targets(t_obs, x_obs, m_obs, t_pred, x_pred, m_pred)
+            pred, mu, logvar = self(t_obs, x_obs, m_obs, t_p, n_samples=n_samples)
+            return published_loss(pred, x_p, m_p, self.obs_std, mu, logvar, kl_weight=kl_weight)
+        elbo, info = self.elbo(t_obs, x_obs, m_obs, t_pred, x_pred, m_pred, kl_weight=kl_weight, n_samples=n_samples)
         return -elbo.mean(), info
 
     @torch.no_grad()

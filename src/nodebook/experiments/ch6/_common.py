@@ -32,7 +32,9 @@ def checkpoint_path(cfg: Config, part: str, name: str) -> Path | None:
     afresh instead of resuming another run."""
     if not cfg.budget.get("checkpoint", False):
         return None
-    key = json.dumps({"part": cfg.budget[part.split("-")[0]], "seed": cfg.seed}, sort_keys=True, default=str)
+    ident = {"part": cfg.budget[part.split("-")[0]], "seed": cfg.seed, "recipe": cfg.budget.get("recipe", "book"),
+             "shrink": cfg.budget.get("shrink")}
+    key = json.dumps(ident, sort_keys=True, default=str)
     digest = hashlib.sha256(key.encode()).hexdigest()[:12]
     return cache_dir("ch6-runs") / f"{part}-{name}-{digest}.pt"
 
@@ -41,8 +43,12 @@ def train_one(cfg: Config, model: torch.nn.Module, sample_batch, b: dict, steps:
               eval_fn=None, progress: bool = False):
     """:func:`nodebook.latent.fit_series` with the budget's optimiser settings, a checkpoint in full mode
     and a learning curve every ``b["eval_every"]`` steps when ``eval_fn`` is given."""
-    return fit_series(model, sample_batch, steps=steps, lr=b["lr"], lr_decay=b.get("lr_decay", 1.0), seed=cfg.seed,
-                      kl_warmup=b.get("kl_warmup", 0), progress=progress, desc=f"{part} {name}",
+    spe = b.get("steps_per_epoch") or 1
+    return fit_series(model, sample_batch, steps=steps, lr=b["lr"], lr_decay=b.get("lr_decay", 1.0),
+                      lr_floor=b.get("lr_floor"), optimizer=b.get("optimizer", "adam"), seed=cfg.seed,
+                      kl_warmup=b.get("kl_warmup", 0), kl_kind=b.get("kl_kind", "linear"), steps_per_epoch=spe,
+                      n_samples=b.get("n_samples", 1), clip=b.get("clip", 10.0), progress=progress,
+                      desc=f"{part} {name}",
                       checkpoint=checkpoint_path(cfg, part, name), checkpoint_every=b.get("checkpoint_every", 50),
                       eval_fn=eval_fn, eval_every=b.get("eval_every"), run={"part": part, "name": name})
 

@@ -26,12 +26,15 @@ from ...config import Config, seeded
 from ...config import one_cpu_thread as threads
 from ...data import FeatureScaler, hopper_times, hopper_trajectories, split_extrap, split_interp
 from ...latent import RNNVAE, GRUEncoder, LatentODE, ODERNNEncoder, per_series_mse
+from ...latent.naive import constant_velocity, last_value, linear_interpolation
 from ._common import curve, solver_settings, train_one
+from ._recipe import hopper_budget, published_latent_ode, published_rnn_vae
 
 MODELS = ("latent_ode_odernn", "latent_ode_rnn", "rnn_vae")
-BASELINES = ("mean_traj", "last_value")
+BASELINES = ("mean_traj", "linear_interp", "last_value", "constant_velocity")
 LABELS = {"latent_ode_odernn": "Latent ODE (ODE-RNN enc.)", "latent_ode_rnn": "Latent ODE (RNN enc.)",
-          "rnn_vae": "RNN-VAE", "mean_traj": "Mean training trajectory", "last_value": "Last observed value"}
+          "rnn_vae": "RNN-VAE", "mean_traj": "Mean training trajectory", "last_value": "Last observed value",
+          "linear_interp": "Linear interpolation", "constant_velocity": "Constant velocity (last two points)"}
 PAPER_MSE = {  # Rubanova et al. 2019, Hopper, 50% observed, MSE x 1e-2 (shared/paper-numbers.md)
     "latent_ode_odernn": {"interp": 0.285, "extrap": 1.258},
     "latent_ode_rnn": {"interp": 0.447, "extrap": 1.377},
@@ -48,7 +51,7 @@ def hopper_data(cfg: Config) -> dict:
         ``{"interp": {"t", "train", "test"}, "extrap": {"t", "train", "test", "n_first"}, "n_train", "n_test",
         "scaler"}``, tensors on ``cfg.device``.
     """
-    b = cfg.budget["hopper"]
+    b = hopper_budget(cfg.budget)
     traj = hopper_trajectories(b["n_traj"], b.get("n_steps", 200), seed=123)
     scaler = FeatureScaler(b.get("scaling", "rubanova")).fit(traj, torch.ones_like(traj))  # the whole set
     x = scaler.transform(traj)
@@ -68,11 +71,13 @@ def hopper_data(cfg: Config) -> dict:
 
 def build_model(name: str, cfg: Config) -> torch.nn.Module:
     """One of :data:`MODELS`, sized by ``cfg.budget["hopper"]``, initialised from ``cfg.seed``."""
-    b = cfg.budget["hopper"]
+    b = hopper_budget(cfg.budget)
     d, latent, hidden, width = 14, b["latent_dim"], b["hidden"], b["width"]
     dec = b.get("decoder_width", 0)
     with seeded(cfg.seed):
-        if name == "latent_ode_rnn":
+        if b["recipe"] == "published" and name in ("latent_ode_rnn", "latent_ode_odernn"):
+            model = published_latent_ode(name, b, d, solver_settings(b, SPACING), SPACING)
+        elif name == "latent_ode_rnn":
             model = LatentODE(d, latent, GRUEncoder(d, hidden), width=width, decoder_width=dec,
                               obs_std=b["obs_std"], **solver_settings(b, SPACING))
         elif name == "latent_ode_odernn":
@@ -81,6 +86,8 @@ def build_model(name: str, cfg: Config) -> torch.nn.Module:
                               **solver_settings(b, SPACING))
         elif name == "rnn_vae":
             model = RNNVAE(d, latent, hidden, decoder_width=dec, obs_std=b["obs_std"])
+            if b["recipe"] == "published":
+                published_rnn_vae(model, b)
         else:
             raise ValueError(f"unknown Hopper model {name!r}; expected one of {', '.join(MODELS)}")
     return model.to(cfg.device)
@@ -128,16 +135,17 @@ def test_mse(model, task: str, part: dict, frac: float, seed: int, *, n_series: 
 
 @torch.no_grad()
 def baseline_mse(task: str, part: dict, frac: float, seed: int) -> dict:
-    """The trivial baselines' test MSE: mean training trajectory, and (extrapolation) last observed value."""
+    """The baselines' test MSE on the same observed points as the models: the mean training trajectory;
+    for interpolation, straight lines between the observed points; for extrapolation, the last observed
+    value and the line through the last two observed points."""
     x = part["test"]
     t_o, x_o, m_o, t_p, x_p, m_p = split(task, part, x, frac, torch.Generator().manual_seed(seed + int(1000 * frac)))
     mean = part["train"].mean(dim=0)[-len(t_p):].expand_as(x_p)
     out = {"mean_traj": float(per_series_mse(mean, x_p, m_p).mean())}
-    if task == "extrap":
-        seen = m_o[..., 0] > 0
-        last_idx = (seen * torch.arange(1, len(t_o) + 1, device=x.device)).argmax(dim=1)
-        last = x_o[torch.arange(len(x)), last_idx].unsqueeze(1).expand_as(x_p)
-        out["last_value"] = float(per_series_mse(last, x_p, m_p).mean())
+    fns = {"linear_interp": linear_interpolation} if task == "interp" else {
+        "last_value": last_value, "constant_velocity": constant_velocity}
+    for name, fn in fns.items():
+        out[name] = float(per_series_mse(fn(t_o, x_o, m_o, t_p), x_p, m_p).mean())
     return out
 
 
@@ -148,8 +156,9 @@ def train(cfg: Config, data: dict, progress: bool = False) -> dict:
         ``{"models", "time_s", "loss", "curve"}``, each ``{task: {name: ...}}``; ``curve``: test MSE at the
         headline fraction on ``curve_series`` test series against training time.
     """
-    b = cfg.budget["hopper"]
-    steps = b["epochs"] * max(1, data["n_train"] // b["batch_size"])
+    b = hopper_budget(cfg.budget)
+    spe = max(1, data["n_train"] // b["batch_size"])
+    steps, b = b["epochs"] * spe, {**b, "steps_per_epoch": spe}
     head = b.get("head_frac", 0.5)
     out: dict = {k: {task: {} for task in TASKS} for k in ("models", "time_s", "loss", "curve")}
     with threads(cfg.device):
@@ -170,7 +179,7 @@ def train(cfg: Config, data: dict, progress: bool = False) -> dict:
 
 def evaluate(cfg: Config, data: dict, trained: dict) -> dict:
     """Test MSE ``{task: {name: {frac: mse}}}`` (scaled units) for the models and the trivial baselines."""
-    b = cfg.budget["hopper"]
+    b = hopper_budget(cfg.budget)
     rows: dict = {task: {} for task in TASKS}
     with threads(cfg.device):
         for task in TASKS:
@@ -186,7 +195,7 @@ def run_hopper(cfg: Config, progress: bool = False) -> dict:
     """Data, training and evaluation; the sizes and epochs used are returned with the scores."""
     data = hopper_data(cfg)
     trained = train(cfg, data, progress=progress)
-    b = cfg.budget["hopper"]
+    b = hopper_budget(cfg.budget)
     return {"mse": evaluate(cfg, data, trained), "train_time_s": trained["time_s"], "curve": trained["curve"],
             "n_train": data["n_train"], "n_test": data["n_test"], "window": b.get("window", 100),
             "epochs": b["epochs"], "loss": trained["loss"], "models": trained["models"]}

@@ -26,11 +26,14 @@ from ...config import one_cpu_thread as threads
 from ...data import make_spirals
 from ...data.spirals import spiral_curves
 from ...latent import GRUEncoder, LatentODE, RNNBaseline, data_spacing, masked_rmse
+from ...latent.naive import constant_velocity, last_value, linear_interpolation
 from ._common import curve, solver_settings, train_one
 
 MODELS = ("latent_ode", "rnn")
 LABELS = {"latent_ode": "Latent ODE", "rnn": "RNN (time gaps as input)", "mean_curve": "Mean training curve",
-          "last_value": "Last observed value"}
+          "linear_interp": "Linear interpolation", "last_value": "Last observed value",
+          "constant_velocity": "Constant velocity (last two points)"}
+BASELINES = ("mean_curve", "linear_interp", "last_value", "constant_velocity")
 PAPER_RMSE = {  # Chen et al. 2018, Table 2 (transcribed in shared/paper-numbers.md)
     "rnn": {30: 0.3937, 50: 0.5936, 100: 0.3796},
     "latent_ode": {30: 0.1642, 50: 0.1502, 100: 0.1346},
@@ -132,7 +135,9 @@ def scores(model, data: dict, n_obs: int, seed: int, rows: slice = slice(None)) 
     t_w, x_w, m_w = observe(data, n_obs, seed)
     t_h, x_h, m_h = observe(data, max(1, n_obs // 2), seed, first_half=True)
     window = model.predict(t_w, x_w[rows], m_w[rows], t)
-    ext = model.predict(t_h, x_h[rows], m_h[rows], t[half:])
+    # Decode the whole window from t[0], as in training, and keep the second half: asked for t[half:] alone,
+    # the RNN decoder's first time gap would be t[half] - t[0], one it never saw (issue 20).
+    ext = model.predict(t_h, x_h[rows], m_h[rows], t)[:, half:]
     ones = torch.ones_like(truth)
     return {"window": float(masked_rmse(window, truth, ones)),
             "extrap": float(masked_rmse(ext, truth[:, half:], ones[:, half:]))}
@@ -172,17 +177,19 @@ def evaluate(cfg: Config, data: dict, trained: dict) -> dict:
     ones = torch.ones_like(truth)
     mean_rows = {"window": float(masked_rmse(mean, truth, ones)),
                  "extrap": float(masked_rmse(mean[:, half:], truth[:, half:], ones[:, half:]))}
-    rows: dict = {name: {} for name in (*MODELS, "mean_curve", "last_value")}
+    rows: dict = {name: {} for name in (*MODELS, *BASELINES)}
     with threads(cfg.device):
         for k in b["n_obs"]:
             for name in MODELS:
                 rows[name][k] = scores(trained["models"][name], data, k, cfg.seed)
             rows["mean_curve"][k] = dict(mean_rows)
-            _, x_h, m_h = observe(data, max(1, k // 2), cfg.seed, first_half=True)
-            last_idx = (m_h[..., 0] * torch.arange(1, half + 1, device=m_h.device)).argmax(dim=1)
-            last = x_h[torch.arange(len(x_h)), last_idx].unsqueeze(1).expand(-1, len(t) - half, -1)
-            rows["last_value"][k] = {"window": None,
-                                     "extrap": float(masked_rmse(last, truth[:, half:], ones[:, half:]))}
+            t_w, x_w, m_w = observe(data, k, cfg.seed)
+            lin = linear_interpolation(t_w, x_w, m_w, t)
+            rows["linear_interp"][k] = {"window": float(masked_rmse(lin, truth, ones)), "extrap": None}
+            t_h, x_h, m_h = observe(data, max(1, k // 2), cfg.seed, first_half=True)
+            for name, fn in (("last_value", last_value), ("constant_velocity", constant_velocity)):
+                pred = fn(t_h, x_h, m_h, t[half:])
+                rows[name][k] = {"window": None, "extrap": float(masked_rmse(pred, truth[:, half:], ones[:, half:]))}
     return rows
 
 
