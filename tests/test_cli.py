@@ -93,13 +93,13 @@ def test_set_with_a_partial_table_merges_into_it():
     assert out["stiff"] == {**quick["stiff"], "mus": [1]}  # t1, tol, max_steps, repeat kept
     out = cli.apply_overrides(quick, {"stiff": {"mus": [1], "t1": 2}, "reg.lams": [0.0]}, "ch7", [full])
     assert out["stiff"]["t1"] == 2 and out["stiff"]["tol"] == quick["stiff"]["tol"] and out["reg"]["lams"] == [0.0]
-    assert quick["stiff"]["mus"] == [1, 10, 100, 1000]  # the budget itself is untouched
+    assert quick["stiff"]["mus"] == [1, 10, 100]  # the budget itself is untouched
 
 
 @pytest.mark.parametrize("setting, message", [
     ('stiff={"mus": [1], "mu": 3}', r"unknown budget key 'stiff\.mu': stiff has no 'mu'; valid keys: max_steps, mus"),
-    ('stiff={"mus": 1}', r"--set stiff\.mus: expected a list like the budget's \[1, 10, 100, 1000\]; got an integer 1"),
-    ('stiff={"max_steps": 0}', r"--set stiff\.max_steps: expected an integer > 0 like the budget's 20000; got 0"),
+    ('stiff={"mus": 1}', r"--set stiff\.mus: expected a list like the budget's \[1, 10, 100\]; got an integer 1"),
+    ('stiff={"max_steps": 0}', r"--set stiff\.max_steps: expected an integer > 0 like the budget's 200000; got 0"),
 ])
 def test_set_with_a_bad_table_names_the_entry(monkeypatch, tmp_path, capsys, setting, message):
     monkeypatch.setattr(results, "results_dir", lambda: tmp_path)
