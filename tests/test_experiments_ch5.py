@@ -16,7 +16,7 @@ TINY = {
     "toy_t1": 1.0, "toy_tol": 1e-2, "toy_steps": 15, "toy_batch": 64, "toy_lr": 1e-2, "eval_tol": 1e-3,
     "n_train": 500, "n_test": 200, "n_samples": 100, "grid": 24, "frames": 3, "hutch_dim": 4,
     "hutch_samples": 20000, "trace_dims": [2, 16], "trace_batch": 8, "trace_repeat": 1,
-    "entropy_mc": {"n": 200, "m": 200}, "checkpoint": False,
+    "checkpoint": False,
 }
 
 

@@ -116,7 +116,7 @@ BUDGETS: dict[str, dict[str, dict[str, Any]]] = {
                   "toy_tol": 1e-3, "toy_steps": 80, "toy_batch": 256, "toy_lr": 2e-2, "eval_tol": 1e-4,
                   "n_train": 10000, "n_test": 2000, "n_samples": 2000, "grid": 48, "frames": 5,
                   "hutch_dim": 8, "hutch_samples": 20000, "trace_dims": [2, 4, 8, 16, 32, 64],
-                  "trace_batch": 64, "trace_repeat": 3, "entropy_mc": {"n": 1000, "m": 2000}, "checkpoint": False},
+                  "trace_batch": 64, "trace_repeat": 3, "checkpoint": False},
         "full": {"time_s": 2400, "targets": ["ring", "wave", "four_modes"], "planar_k": [1, 8, 32],
                  "cnf_m": [1, 8, 32], "cnf_hidden": 32, "kl_rk4_steps": 8, "kl_steps": 300, "kl_batch": 256,
                  "kl_lr": 1e-2, "kl_eval": 50000,
@@ -127,7 +127,7 @@ BUDGETS: dict[str, dict[str, dict[str, Any]]] = {
                  "toy_batch": 256, "toy_lr": 1e-2, "toy_lr_final": 1e-3, "eval_tol": 1e-5, "n_train": 100000,
                  "n_test": 10000, "n_samples": 5000, "grid": 64, "frames": 6, "hutch_dim": 8,
                  "hutch_samples": 200000, "trace_dims": [2, 4, 8, 16, 32, 64, 128], "trace_batch": 256,
-                 "trace_repeat": 3, "entropy_mc": {"n": 4000, "m": 20000}, "checkpoint": True,
+                 "trace_repeat": 3, "checkpoint": True,
                  "checkpoint_every": 100},
     },
 
