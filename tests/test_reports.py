@@ -234,3 +234,51 @@ def test_ch4_nfe_growth_words_say_what_the_numbers_say():
     grew = ch4.nfe_trend({"forward": [20] * 20 + [26] * 20, "backward": [10] * 40}, window=10)
     text = ch4.nfe_growth_words(before, before, grew, budget)
     assert "**grew**" in text and "At no tolerance" in text and "weight decay" not in text.lower()
+
+
+# ----------------------------------------------------------------------------------------- seeds in the table
+def _merged(chapter, per_seed, tmp_path):
+    from nodebook.seeds import merge
+
+    recs = [dict(_record(chapter, m, tmp_path), seed=i) for i, m in enumerate(per_seed)]
+    merged = merge(recs, list(range(len(recs))))
+    (tmp_path / f"{chapter}.json").write_text(json.dumps(merged))
+    return merged
+
+
+def test_results_table_shows_seeds_and_mean_and_standard_error(tmp_path):
+    _merged("ch4", [_ch4_metrics(ode_acc=a) for a in (0.95, 0.96, 0.97)], tmp_path)
+    _record("ch3", _ch3_metrics(), tmp_path)
+    table = reports.results_table(tmp_path)
+    ode = next(line for line in table.splitlines() if "ODE-Net: test accuracy" in line)
+    assert "3 seeds (0, 1, 2)" in ode and "96% ± 0.58%" in ode  # mean 0.96, se 0.01/sqrt(3)
+    unkeyed = next(line for line in table.splitlines() if "trivial baselines" in line)
+    assert "(seed 0)" in unkeyed  # a row without per-seed keys says it shows seed 0
+    ch3_lines = [line for line in table.splitlines() if "backprop ÷ adjoint" in line]
+    assert ch3_lines and "| 1 seed |" in ch3_lines[0]
+
+
+def test_every_row_of_the_committed_results_says_how_our_protocol_differs():
+    table = reports.results_table()
+    header, _, *rows = table.splitlines()
+    assert header.split("|")[-2].strip() == "how our protocol differs"
+    for row in rows:
+        cells = [c.strip() for c in row.split("|")[1:-1]]
+        assert cells[-1] and cells[-1] != "–", row
+        assert cells[3] == "1 seed" or cells[3].endswith(")") and "seeds" in cells[3], row
+
+
+def test_chapter_2_row_shows_what_separates_the_models_when_all_are_at_100_percent():
+    m = json.loads((ROOT / "results" / "ch2.json").read_text())["metrics"]
+    rows = reports.chapter_rows("ch2", m)
+    results_ = [r.result for r in rows]
+    assert any("final training loss" in r for r in results_) and any("evaluations of f" in r for r in results_)
+    evals = next(r for r in rows if "evaluations of f" in r.result)
+    assert "last training batch" in evals.result  # the committed record has no test-set counts
+    assert evals.ours == " / ".join(str(m["models"][k]["evals"]) for k in ("resnet", "odenet", "anode"))
+    for k, n in (("resnet", 4), ("odenet", 30), ("anode", 26)):
+        m["models"][k]["test_nfe"] = n
+    evals = next(r for r in reports.chapter_rows("ch2", m) if "evaluations of f" in r.result)
+    assert "on the test set" in evals.result and evals.ours == "4 / 30 / 26"
+    acc = next(r for r in rows if "test accuracy" in r.result)
+    assert "cannot separate them" not in acc.paper  # the finite sample can be separated; the page says which

@@ -5,7 +5,7 @@ The public API, re-exported here: ``setup`` (mode, device, seed), ``odeint``/``s
 tie the chapters to their full-mode runs.
 """
 
-from . import book, exercises, experiments, grading, problems, results
+from . import book, claims, exercises, experiments, grading, problems, results, seeds
 from .adjoint import AdjointStats, odeint_adjoint
 from .config import Config, setup
 from .measure import NFECounter, peak_memory, time_call, timer
@@ -15,6 +15,6 @@ __version__ = "0.1.0"
 
 __all__ = [
     "SOLVERS", "AdjointStats", "Config", "NFECounter", "Solution", "SolverError", "SolverStats", "book",
-    "exercises", "experiments", "grading", "odeint", "odeint_adjoint", "peak_memory", "problems", "results", "setup",
-    "solve", "time_call", "timer",
+    "claims", "exercises", "experiments", "grading", "odeint", "odeint_adjoint", "peak_memory", "problems",
+    "results", "seeds", "setup", "solve", "time_call", "timer",
 ]

@@ -10,6 +10,10 @@ it replaces: ``--set n_steps=8`` for a list is refused). Such a run is not the c
 reference run, so it writes ``results/<chapter>[.<mode>].custom.json`` (git-ignored) and records the
 changes under ``budget_overrides``.
 
+``--seeds N [--jobs J]`` runs seeds 0..N-1 as separate processes (at most J at once, default min(N, cores),
+each with cores // J torch threads), resumable, and merges them into one file: ``metrics`` is seed 0's, and
+``seeds`` holds every seed's metrics with the mean and standard error of each number (:mod:`nodebook.seeds`).
+
 A user, data or OS error (a bad value, a missing data file, an unwritable folder, a corrupt checkpoint) is
 printed as one line, ``python -m nodebook: error: ...``, with exit status 2 (bad arguments or data) or 1
 (anything else); ``--traceback`` shows the full traceback instead.
@@ -24,9 +28,12 @@ import sys
 import time
 from typing import Any
 
+import torch
+
 from . import experiments
-from .config import BUDGETS, CHAPTERS, MODES, resolve_chapter, setup
-from .results import provenance, save_results
+from ._seeds_cli import run_seeds
+from .config import BUDGETS, CHAPTERS, MODES, resolve_chapter, resolve_device, resolve_mode, setup
+from .results import git_commit, provenance, save_results
 
 
 def parse_override(text: str) -> tuple[str, Any]:
@@ -117,22 +124,57 @@ def apply_overrides(budget: dict, overrides: dict[str, Any], chapter: str = "",
 
 
 def reproduce(chapter: str, mode: str | None = None, device: str | None = None, seed: int = 0,
-              overrides: dict[str, Any] | None = None) -> dict:
+              overrides: dict[str, Any] | None = None, *, seeds: int | None = None, jobs: int | None = None,
+              threads: int | None = None, partial: str | None = None) -> dict:
+    """Run a chapter's experiments and write its results file (see the module docstring).
+
+    ``seeds=N`` (N >= 2) runs seeds 0..N-1 as separate processes, ``jobs`` at a time, and merges them
+    (:mod:`nodebook._seeds_cli`); ``threads`` sets torch's CPU threads; ``partial`` writes one seed's record
+    there (what a seeds run's processes do) instead of ``results/<chapter>.json``.
+    """
     key = resolve_chapter(chapter)
+    if threads is not None:
+        if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
+            raise ValueError(f"--threads must be a positive integer; got {threads!r}")
+        torch.set_num_threads(threads)
+    if seeds is not None or jobs is not None:
+        if seeds is None or isinstance(seeds, bool) or not isinstance(seeds, int) or seeds < 1:
+            raise ValueError(f"--seeds must be a positive integer (how many seeds, 0..N-1); got {seeds!r}")
+        if seed != 0 or partial is not None:
+            raise ValueError(f"--seeds {seeds} runs seeds 0..{seeds - 1}; got --seed {seed} too (use one of them)")
+    if seeds is not None and seeds > 1:
+        cfg_mode = resolve_mode(mode)
+        budget = _budget(key, cfg_mode, overrides)
+        path = run_seeds(key, cfg_mode, seeds, budget=budget, device=str(resolve_device(device)),
+                         device_arg=device, overrides=overrides, jobs=jobs)
+        print(f"wrote {path} ({seeds} seeds)")
+        return json.loads(path.read_text())["metrics"]
     cfg = setup(key, mode=mode, device=device, seed=seed, plots=False)
     if overrides:
         cfg.budget.clear()
-        others = [b for m, b in BUDGETS[key].items() if m != cfg.mode]
-        cfg.budget.update(apply_overrides(BUDGETS[key][cfg.mode], overrides, key, others))
+        cfg.budget.update(_budget(key, cfg.mode, overrides))
     module = experiments.load(key)
+    commit = git_commit()  # the code this run imported (an edit during a long run must not relabel it)
     start = time.perf_counter()
     metrics = module.run(cfg)
     wall = time.perf_counter() - start
     arrays = metrics.pop("arrays", None)  # a chapter's figure arrays go to a checksummed .npz beside the json
+    extra = {"git_commit": commit, "seed": seed, "threads": torch.get_num_threads(), "processes": 1}
+    if partial is not None:
+        extra["budget"] = cfg.budget
     path = save_results(key, metrics, mode=cfg.mode, device=cfg.device, wall_time_s=wall,
-                        variant="custom" if overrides else None, overrides=overrides, arrays=arrays)
+                        variant="custom" if overrides else None, overrides=overrides, arrays=arrays, extra=extra,
+                        path=partial)
     print(f"wrote {path} ({wall:.1f} s)")
     return metrics
+
+
+def _budget(key: str, mode: str, overrides: dict[str, Any] | None) -> dict:
+    """The chapter's budget in ``mode`` with ``overrides`` applied (checked against the other modes' too)."""
+    if not overrides:
+        return copy.deepcopy(BUDGETS[key][mode])
+    others = [b for m, b in BUDGETS[key].items() if m != mode]
+    return apply_overrides(BUDGETS[key][mode], overrides, key, others)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -143,6 +185,12 @@ def main(argv: list[str] | None = None) -> int:
     rep.add_argument("--mode", choices=MODES, default=None, help="default: NODEBOOK_MODE, else quick")
     rep.add_argument("--device", default=None, help="default: cuda when available, else cpu")
     rep.add_argument("--seed", type=int, default=0)
+    rep.add_argument("--seeds", type=int, default=None, metavar="N",
+                     help="run seeds 0..N-1 as separate processes (resumable) and merge them into one file")
+    rep.add_argument("--jobs", type=int, default=None, metavar="J",
+                     help="with --seeds: at most J processes at once (default: min(N, CPU cores))")
+    rep.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
+    rep.add_argument("--partial", default=None, help=argparse.SUPPRESS)  # one seed of a --seeds run
     rep.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                      help="change a budget entry for this run (repeatable); writes <chapter>.custom.json")
     nbs = sub.add_parser("notebooks", help="write chapter notebooks and student copies (solutions removed)")
@@ -158,7 +206,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "reproduce":
             overrides = dict(parse_override(o) for o in args.overrides)
-            reproduce(args.chapter, mode=args.mode, device=args.device, seed=args.seed, overrides=overrides)
+            reproduce(args.chapter, mode=args.mode, device=args.device, seed=args.seed, overrides=overrides,
+                      seeds=args.seeds, jobs=args.jobs, threads=args.threads, partial=args.partial)
         elif args.command == "notebooks":
             from .booktools import write_notebooks
 

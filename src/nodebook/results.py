@@ -49,7 +49,8 @@ def repo_root() -> Path:
 
 
 def results_dir() -> Path:
-    return repo_root() / "results"
+    """``NODEBOOK_RESULTS`` if set (a throw-away folder for tests), else the checkout's ``results/``."""
+    return Path(os.environ["NODEBOOK_RESULTS"]) if os.environ.get("NODEBOOK_RESULTS") else repo_root() / "results"
 
 
 def git_commit() -> str:
@@ -139,18 +140,19 @@ def load_arrays(record: dict, directory: Path | None = None) -> dict[str, np.nda
 
 def save_results(chapter: str, metrics: dict, *, mode: str, device: torch.device | str, wall_time_s: float,
                  directory: Path | None = None, variant: str | None = None, overrides: dict | None = None,
-                 arrays: dict | None = None) -> Path:
+                 arrays: dict | None = None, extra: dict | None = None, path: Path | None = None) -> Path:
     """Write ``metrics`` with the run's metadata, atomically; an older file is kept as ``.prev.json``.
 
     ``arrays`` (name → array, what a chapter's figures draw) go to ``<same stem>.npz`` beside it; the record
-    keeps the file's name and sha256 under ``"arrays"`` (read them with :func:`load_arrays`).
+    keeps the file's name and sha256 under ``"arrays"`` (read them with :func:`load_arrays`). ``extra``:
+    more top-level entries (threads, processes, seed); ``path``: write there instead (a seed's partial).
 
     Returns:
         The path written.
     """
     if not isinstance(metrics, dict):
         raise TypeError(f"metrics must be a dict; got {type(metrics).__name__}")
-    path = result_path(chapter, mode, directory, variant)
+    path = Path(path) if path is not None else result_path(chapter, mode, directory, variant)
     path.parent.mkdir(parents=True, exist_ok=True)
     record = {
         "chapter": chapter,
@@ -163,8 +165,14 @@ def save_results(chapter: str, metrics: dict, *, mode: str, device: torch.device
         "git_commit": git_commit(),
         **({"budget_overrides": to_jsonable(overrides)} if overrides else {}),
         **({"arrays": _save_arrays(path.with_suffix(".npz"), arrays)} if arrays else {}),
+        **to_jsonable(extra or {}),
         "metrics": to_jsonable(metrics),
     }
+    return write_record(path, record)
+
+
+def write_record(path: Path, record: dict) -> Path:
+    """``record`` as JSON to ``path`` atomically; an older file is kept as ``.prev.json``."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
     with os.fdopen(fd, "w") as fh:
         json.dump(record, fh, indent=1, sort_keys=False)

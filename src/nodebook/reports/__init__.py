@@ -13,12 +13,12 @@ from pathlib import Path
 
 from ..config import CHAPTERS, resolve_chapter
 from ..results import missing_note, reference_results, repo_root, run_facts
-from ._format import Row, cell, markdown_table, num, pct, seconds
+from ._format import Row, cell, markdown_table, num, pct, pm, seconds
 from .rows import ROWS, chapter_rows
 
 __all__ = [
     "ROWS", "Row", "cell", "chapter_line", "chapter_rows", "chapter_table", "chapter_title", "markdown_table",
-    "num", "pct", "results_table", "seconds",
+    "num", "pct", "pm", "results_table", "seconds",
 ]
 
 _ABBREV = re.compile(r"\b(et al|e\.g|i\.e|cf|vs)\.")
@@ -61,19 +61,39 @@ def _run_cell(record: dict) -> str:
     return f"{f['device']} · {f['date']} · {f['wall']} · commit `{f['commit']}`{extra}"
 
 
+def _seeds_cell(record: dict) -> str:
+    seeds = record.get("seeds") or {}
+    n = seeds.get("n", 1)
+    return f"{n} seeds ({', '.join(map(str, seeds.get('seeds', [])))})" if n > 1 else "1 seed"
+
+
+def _ours(row: Row, record: dict) -> str:
+    """The row's number: mean ± standard error of each of its ``keys`` over the record's seeds, or (one seed,
+    or a row without keys) the text the row function made from seed 0."""
+    summary = (record.get("seeds") or {}).get("summary") or {}
+    if not summary:
+        return row.ours
+    if row.keys and all(k in summary for k in row.keys):
+        return " / ".join(pm(summary[k].get("mean"), summary[k].get("se"), row.digits, row.scale, row.unit)
+                          for k in row.keys)
+    return f"{row.ours} (seed 0)"
+
+
 def results_table(directory: Path | None = None) -> str:
-    """One Markdown table of every reference number in ``results/*.json`` beside the paper's, by chapter."""
-    header = ["chapter", "reference run (device · date · wall time · commit)", "result", "this book",
+    """One Markdown table of every reference number in ``results/*.json`` beside the paper's, by chapter; a
+    record with several seeds shows mean ± standard error, and every row says how many seeds it has."""
+    header = ["chapter", "reference run (device · date · wall time · commit)", "result", "seeds", "this book",
               "paper (or theory)", "how our protocol differs"]
     rows = []
     for key, record in reference_results(directory).items():
         if record is None:
-            rows.append([_link(key), "–", missing_note(key), "–", "–", "–"])
+            rows.append([_link(key), "–", missing_note(key), "–", "–", "–", "no reference run yet"])
             continue
-        none = Row("(no published numbers to set beside this chapter's; its page shows the run)", "–")
+        none = Row("(no published numbers to set beside this chapter's; its page shows the run)", "–", "–",
+                   "nothing to compare: the chapter's own measurements")
         for i, r in enumerate(chapter_rows(key, record.get("metrics") or {}) or [none]):
-            rows.append([_link(key) if i == 0 else "", _run_cell(record) if i == 0 else "", r.result, r.ours,
-                         r.paper, r.protocol])
+            rows.append([_link(key) if i == 0 else "", _run_cell(record) if i == 0 else "", r.result,
+                         _seeds_cell(record), _ours(r, record), r.paper, r.protocol or "–"])
     return markdown_table(header, rows)
 
 

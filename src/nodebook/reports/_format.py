@@ -8,12 +8,27 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Row:
-    """One reference number: what it is, ours, the paper's (or the theory's), and how our protocol differs."""
+    """One reference number: what it is, ours, the paper's (or the theory's), and how our protocol differs.
+
+    ``keys``: the dotted metrics entries that ``ours`` shows, in order; a record with several seeds then
+    shows each as mean ± standard error (times ``scale``, with ``digits`` significant digits and ``unit``).
+    """
 
     result: str
     ours: str
     paper: str = "–"
     protocol: str = ""
+    keys: tuple[str, ...] = ()
+    scale: float = 1.0
+    digits: int = 3
+    unit: str = ""
+
+
+def pm(mean, se, digits: int = 3, scale: float = 1.0, unit: str = "") -> str:
+    """``"95.5% ± 0.31%"``: a mean and its standard error (``"–"`` for what is missing)."""
+    m = num(None if mean is None else mean * scale, digits)
+    e = num(None if se is None else se * scale, 2)
+    return f"{m}{unit} ± {e}{unit}"
 
 
 def num(x, digits: int = 3) -> str:

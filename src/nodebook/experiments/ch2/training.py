@@ -12,6 +12,8 @@ from ...models import Classifier, MLPDynamics, ODEBlock, ResNetBlocks, count_par
 from ...train import accuracy, fit
 
 MODELS = ("resnet", "odenet", "anode")
+TRAIN_TOL = 1e-3
+"""The ODE-Nets' solver tolerance in training (``rtol = atol``)."""
 LABELS = {"resnet": "ResNet", "odenet": "ODE-Net", "anode": "augmented ODE-Net"}
 
 
@@ -28,7 +30,7 @@ def build_model(name: str, cfg: Config) -> Classifier:
     * ``resnet``: ``resnet_blocks`` untied residual blocks, each its own width-``width`` MLP, step
       ``1/N`` so that depth runs over ``[0, 1]`` like the ODE's time;
     * ``odenet``: one time-dependent MLP field integrated by dopri5 over ``[0, 1]`` (``rtol = atol =
-      1e-3``), acting on the plane itself;
+      1e-3``: :data:`TRAIN_TOL`), acting on the plane itself;
     * ``anode``: the same with ``augment_dim`` zero dimensions appended to the input (Dupont et al.).
     """
     width = cfg.budget.get("width", 32)
@@ -38,7 +40,7 @@ def build_model(name: str, cfg: Config) -> Classifier:
             model = Classifier(body, in_dim=2)
         elif name in ("odenet", "anode"):
             dim = 2 + (cfg.budget.get("augment_dim", 1) if name == "anode" else 0)
-            body = ODEBlock(MLPDynamics(dim, width, time_dependent=True), rtol=1e-3, atol=1e-3)
+            body = ODEBlock(MLPDynamics(dim, width, time_dependent=True), rtol=TRAIN_TOL, atol=TRAIN_TOL)
             model = Classifier(body, in_dim=2, hidden_dim=dim)
         else:
             raise ValueError(f"unknown model {name!r}; expected one of {', '.join(MODELS)}")
@@ -51,8 +53,10 @@ def train_models(cfg: Config, names: tuple[str, ...] = MODELS, progress: bool = 
     Returns:
         ``data`` (the split), ``models`` (trained), and per model in ``rows``: ``test_acc``,
         ``train_acc``, ``params``, ``time_s`` (training wall time), ``ms_per_step``, ``evals`` (evaluations
-        of ``f`` per forward pass at the end of training: the number of blocks, or the ODE solver's NFE),
-        ``final_loss``; in ``curves``: ``loss`` and ``nfe`` per step.
+        of ``f`` per forward pass at the end of training: the number of blocks, or the ODE solver's NFE on
+        the last training batch), ``test_nfe`` (the same, on the whole test set in one pass: every model on
+        the same data), ``test_errors`` (misclassified test points), ``final_loss``; in ``curves``: ``loss``
+        and ``nfe`` per step.
     """
     data = circles(cfg)
     x_tr, x_te, y_tr, y_te = data
@@ -67,8 +71,11 @@ def train_models(cfg: Config, names: tuple[str, ...] = MODELS, progress: bool = 
             body = model.body
             evals = body.n_blocks if isinstance(body, ResNetBlocks) else hist.nfe_forward[-1]
             models[name] = model
+            test_acc = accuracy(model, x_te, y_te, batch_size=len(x_te))  # one pass: its NFE is the test set's
+            test_nfe = body.n_blocks if isinstance(body, ResNetBlocks) else body.nfe_forward
             rows[name] = {
-                "test_acc": accuracy(model, x_te, y_te), "train_acc": accuracy(model, x_tr, y_tr),
+                "test_acc": test_acc, "test_nfe": test_nfe, "test_errors": round((1 - test_acc) * len(x_te)),
+                "train_acc": accuracy(model, x_tr, y_tr),
                 "params": count_parameters(model), "time_s": hist.wall_time_s,
                 "ms_per_step": 1e3 * hist.wall_time_s / hist.steps, "evals": evals,
                 "final_loss": sum(hist.loss[-10:]) / len(hist.loss[-10:]),

@@ -13,6 +13,7 @@ from ...config import one_cpu_thread as _threads
 from ...models import Classifier
 from ...solvers import solve
 from ...train import accuracy
+from .training import TRAIN_TOL
 
 
 def plane_grid(cfg: Config, n: int | None = None, extent: float = 2.0) -> torch.Tensor:
@@ -152,5 +153,5 @@ def continuous_view(cfg: Config, trained: dict) -> dict:
     """What the continuous model buys, measured: :func:`read_out` (``any_time``, ``any_depth``),
     :func:`tolerance_sweep` (``tolerance``), :func:`round_trip` (``inverse``) and :func:`folding`."""
     with _threads(cfg.device):
-        return {**read_out(cfg, trained), "tolerance": tolerance_sweep(cfg, trained),
+        return {**read_out(cfg, trained), "train_tol": TRAIN_TOL, "tolerance": tolerance_sweep(cfg, trained),
                 "inverse": round_trip(cfg, trained), "folding": folding(cfg, trained)}

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import torch
 
-from .. import problems
-from ..config import Config
-from ..measure import fit_order
-from ..solvers import SolverError, solve
+from ... import problems
+from ...config import Config
+from ...measure import fit_order
+from ...solvers import SolverError, solve
 
 FIXED_METHODS = ("euler", "midpoint", "rk4")
 
@@ -101,7 +101,7 @@ def torchdiffeq_agreement(cfg: Config, problem: problems.Problem | None = None, 
     """The same problem through nodebook and torchdiffeq: max differences and NFE."""
     import torchdiffeq
 
-    from ..measure import NFECounter
+    from ...measure import NFECounter
 
     p = problem or rabbits()
     y0, t = p.initial(torch.float64), p.times(17)
@@ -151,19 +151,33 @@ def stiffness(cfg: Config, stiffnesses: tuple[float, ...] = (1e1, 1e2, 1e3, 1e4)
     except SolverError as err:
         underflow_error, blowup_t = str(err), err.t
     return {"rows": rows, "tol": tol, "max_steps_error": max_steps_error, "underflow_error": underflow_error,
-            "blowup_t": blowup_t}
+            "blowup_t": blowup_t, **nfe_growth(rows)}
 
 
-def run(cfg: Config) -> dict:
-    """Every experiment of the chapter, as saved by ``python -m nodebook reproduce ch1``."""
-    conv = convergence(cfg)
-    ad = adaptive(cfg)
-    agree = torchdiffeq_agreement(cfg)
-    stiff = stiffness(cfg)
+def nfe_growth(rows: list[dict]) -> dict:
+    """How the NFE grows with the stiffness ``k`` over ``rows``: the log–log slope fitted on all of them
+    (``nfe_slope``; 1 would be proportional to ``k``) and the local slope between each pair of neighbours
+    (``nfe_local_slopes``: the growth factor per factor of ``k``, as an exponent)."""
+    import math
+
+    ks, nfes = [r["k"] for r in rows], [r["nfe"] for r in rows]
+    local = [math.log(nfes[i + 1] / nfes[i]) / math.log(ks[i + 1] / ks[i]) for i in range(len(rows) - 1)]
+    return {"nfe_slope": fit_order(ks, nfes, finest=None), "nfe_local_slopes": local}
+
+
+def record(conv: dict, ad: dict, agree: dict, stiff: dict) -> dict:
+    """The chapter's results as ``run`` saves them, from its four experiments (what the page checks its
+    claims on, in the same shape as ``results/ch1.json``'s metrics)."""
     return {
         "order": conv["order"],
         "convergence": conv,
         "adaptive_rows": ad["rows"],
         "torchdiffeq": agree,
         "stiffness_rows": stiff["rows"],
+        "stiffness_tol": stiff["tol"],
     }
+
+
+def run(cfg: Config) -> dict:
+    """Every experiment of the chapter, as saved by ``python -m nodebook reproduce ch1``."""
+    return record(convergence(cfg), adaptive(cfg), torchdiffeq_agreement(cfg), stiffness(cfg))
