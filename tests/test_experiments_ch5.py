@@ -164,6 +164,7 @@ def test_report_tables_carry_baselines_and_a_missing_run_is_one_line(tmp_path):
     assert "– (no closed form)" in toys
     protocol = ch5.report.protocol_table(nb.config.BUDGETS["ch5"]["full"])
     assert "10 000 iterations, batch 100" in protocol and "rtol = atol = 1e-3" in protocol
+    assert "checkerboard 2000" in protocol and "3 seeds" in protocol  # 3 seeds within 45 min
     assert ch5.report.reference(tmp_path) == (None, None)
     assert ch5.report.MISSING.count("\n") == 0
 
