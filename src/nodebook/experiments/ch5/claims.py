@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from ...claims import claim, compare, require
 from ...flows import toy_entropy
-from ...seeds import Stat, format_stat, metrics_of, stat, stat_of
+from ...seeds import Stat, metrics_of, stat, stat_of
 
 WITHIN = 0.1  # nats: "within 0.1 nats of the optimum"
 MASS_TOL = 0.05  # a learned density sums to 1 ± this over the plotting grid
@@ -47,7 +47,8 @@ def _seeds(record) -> int:
 
 
 def _show(s: Stat) -> str:
-    return f"{s.mean:.3f}" if s.n < 2 else format_stat(s)
+    """``"0.663"`` for one seed, ``"0.663 ± 0.012 (3 seeds)"`` for several."""
+    return f"{s.mean:.3f}" if s.n < 2 else f"{s.mean:.3f} ± {s.se:.3f} ({s.n} seeds)"
 
 
 def _and(names: list[str]) -> str:
@@ -147,8 +148,7 @@ def kl_monotone(record) -> str:
     if hurt:
         return (f"The table is limited by optimisation, not by capacity: a larger flow can represent everything "
                 f"a smaller one can (extra layers or units set to zero), yet {seeds} a larger model fitted worse: "
-                + "; ".join(hurt) + ". More steps or a better schedule, not more parameters, is what those "
-                "fits lack.")
+                + "; ".join(hurt) + ". Those fits are short of optimisation, not of parameters.")
     text = f"{seeds[0].upper() + seeds[1:]}, no larger model fitted worse than a smaller one of its kind"
     if undecided:
         text += " beyond the noise (higher but indistinguishable at this scale: " + "; ".join(undecided) + ")"
@@ -220,7 +220,7 @@ def optimum_gap(record) -> str:
     else:
         within = [k for k, g in gaps.items() if g.mean + 2 * g.se <= WITHIN]
         unsure = [k for k, g in gaps.items() if k not in within and g.mean - 2 * g.se <= WITHIN]
-    shown = ", ".join(f"{k} {format_stat(g)}" for k, g in gaps.items())
+    shown = ", ".join(f"{k} {_show(g)}" for k, g in gaps.items())
     worst = max(gaps, key=lambda k: gaps[k].mean)
     text = (f"{len(within)} of {len(gaps)} densities with a known optimum came within {WITHIN} nats of it "
             f"(test NLL minus entropy: {shown})")
