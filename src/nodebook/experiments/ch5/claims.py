@@ -228,7 +228,8 @@ def optimum_gap(record) -> str:
         text += f"; {_and(unsure)} {'is' if len(unsure) == 1 else 'are'} indistinguishable from {WITHIN} at this scale"
     if n < 3:
         text += "; one seed, so no uncertainty"
-    return text + f". The largest gap is {worst}'s, {gaps[worst].mean:.3f} nats."
+    owner = worst + ("'" if worst.endswith("s") else "'s")
+    return text + f". The largest gap is {owner}, {gaps[worst].mean:.3f} nats."
 
 
 def quick_record(fig4: dict, toys: dict) -> dict:
