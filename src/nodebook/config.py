@@ -110,7 +110,9 @@ BUDGETS: dict[str, dict[str, dict[str, Any]]] = {
         # run), one seed, one thread, under heavy load (results/ch5.json, 2026-11-30). The reference run is
         # now 3 seeds (`reproduce ch5 --mode full --seeds 3`: 2 processes of one thread, so seed 2 runs after
         # seeds 0 and 1): checkerboard gets 2000 steps (its 5000-step run averaged 68 NFE at 2.7 ms each, so
-        # about 370 s), estimated ~920 s a seed and ~31 min for the three under that load (budget 45 min).
+        # about 370 s), estimated ~920 s a seed and ~31 min for the three under that load (budget 45 min);
+        # a 40-step checkerboard probe costs the same CPU per NFE at this code as at 2bfa4b1 (8.6 vs 8.3 ms
+        # under load 9-11, 2026-12-07), so the committed run's timings still apply.
         # KL fits stay at 300 steps: 1000 steps with a cosine lr left planar K = 32 on four_modes at 1.389
         # (1.395 at 300), so the page reports the table as optimisation-limited instead. FFJORD's
         # sizes are `--set toy_tol=1e-5 --set toy_steps=10000 --set toy_batch=100 --set toy_lr=1e-3
