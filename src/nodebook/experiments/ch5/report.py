@@ -1,7 +1,7 @@
 """Chapter 5's reference run as the chapter shows it: tables (Markdown) and figures from ``results/ch5.json``.
 
 * :func:`reference`: the committed record and its checksummed arrays (``None, None`` when there is none);
-* :func:`kl_table`, :func:`toy_table`, :func:`protocol_table`: Markdown tables, trivial baselines as
+* :func:`kl_table`, :func:`toy_table`, :func:`protocol_table`: Markdown tables (:func:`cell`: mean ± se), baselines as
   columns/rows (the base ``N(0, I)`` for the KL fits, one fitted Gaussian for the toy densities);
 * :func:`kl_figure`, :func:`toy_figure`: matplotlib figures drawn from the saved arrays.
 
@@ -47,7 +47,7 @@ def _num(x: float | None, digits: int = 3) -> str:
     return "–" if x is None else f"{x:.{digits}f}"
 
 
-def _cell(s: Stat, digits: int = 3) -> str:
+def cell(s: Stat, digits: int = 3) -> str:
     """``"0.663"`` for one seed, ``"0.663 ± 0.012"`` for several (standard error of the mean)."""
     if s.n >= 2 and math.isfinite(s.se):
         return f"{s.mean:.{digits}f} ± {s.se:.{digits}f}"
@@ -84,7 +84,7 @@ def kl_table(record: dict) -> str:
     cnf = sorted({r["size"] for r in rows if r["kind"] == "cnf"})
 
     def kl(key) -> str:
-        return _cell(stat(record, f"planar_vs_cnf.{idx[key]}.kl"), 2) if key in idx else "–"
+        return cell(stat(record, f"planar_vs_cnf.{idx[key]}.kl"), 2) if key in idx else "–"
 
     head = ["target", "base N(0, I) (no flow)", *(f"planar K = {k}" for k in planar), *(f"CNF M = {m}" for m in cnf)]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
@@ -108,10 +108,10 @@ def toy_table(record: dict) -> str:
     for name, r in metrics_of(record)["toys"].items():
         nll = stat(record, f"toys.{name}.test_nll")
         opt = toy_entropy(name)
-        gap = "–" if opt is None else _cell(stat_of(v - opt for v in nll.values))
+        gap = "–" if opt is None else cell(stat_of(v - opt for v in nll.values))
         nfe = [_mean(record, f"toys.{name}.nfe_{k}") for k in ("first", "last")]
         secs = _mean(record, f"toys.{name}.seconds")
-        lines.append(f"| {name} | {_cell(nll)} | {_num(opt) if opt is not None else '– (no closed form)'} | {gap} | "
+        lines.append(f"| {name} | {cell(nll)} | {_num(opt) if opt is not None else '– (no closed form)'} | {gap} | "
                      f"{_num(_mean(record, f'toys.{name}.gaussian_nll'))} | {_num(_mean(record, f'toys.{name}.mass'))}"
                      f" | {_num(nfe[0], 0)} → {_num(nfe[1], 0)} | {r.get('steps', '–')} | {_num(secs, 0)} |")
     lines.append(f"| *paper* | {_PAPER['toy']} |" + " |" * 7)
