@@ -16,7 +16,7 @@ TINY = {
     "toy_t1": 1.0, "toy_tol": 1e-2, "toy_steps": 15, "toy_batch": 64, "toy_lr": 1e-2, "eval_tol": 1e-3,
     "n_train": 500, "n_test": 200, "n_samples": 100, "grid": 24, "frames": 3, "hutch_dim": 4,
     "hutch_samples": 20000, "trace_dims": [2, 16], "trace_batch": 8, "trace_repeat": 1,
-    "entropy_mc": {"n": 200, "m": 200}, "checkpoint": False,
+    "checkpoint": False,
 }
 
 
@@ -164,5 +164,137 @@ def test_report_tables_carry_baselines_and_a_missing_run_is_one_line(tmp_path):
     assert "– (no closed form)" in toys
     protocol = ch5.report.protocol_table(nb.config.BUDGETS["ch5"]["full"])
     assert "10 000 iterations, batch 100" in protocol and "rtol = atol = 1e-3" in protocol
+    assert "checkerboard 2000" in protocol and "3 seeds" in protocol  # 3 seeds within 45 min
     assert ch5.report.reference(tmp_path) == (None, None)
     assert ch5.report.MISSING.count("\n") == 0
+
+
+# ------------------------------------------------------------------------------------------------- claims
+def _committed():
+    record = nb.results.load_results("ch5")
+    if record is None:
+        pytest.skip("no results/ch5.json committed")
+    return record
+
+
+def _seeded(metrics, change=None, n=3, spread=0.003):
+    """A fake merged record of ``n`` seeds made from ``metrics``: every number of seed k shifted by
+    ``spread * (k - 1)`` (so the standard error is ``spread / sqrt(3)``), after ``change(metrics)``."""
+    import copy
+
+    base = copy.deepcopy(metrics)
+    if change:
+        change(base)
+    per_seed = []
+    for k in range(n):
+        m = copy.deepcopy(base)
+        for r in m["planar_vs_cnf"]:
+            r["kl"] += spread * (k - 1)
+        for r in m["toys"].values():
+            r["test_nll"] += spread * (k - 1)
+        per_seed.append(m)
+    return {"chapter": "ch5", "mode": "full", "metrics": per_seed[0],
+            "seeds": {"n": n, "seeds": list(range(n)), "per_seed": per_seed,
+                      "summary": nb.seeds.summarize(per_seed)}}
+
+
+def _set_kl(metrics, target, kind, size, value):
+    row = next(r for r in metrics["planar_vs_cnf"] if (r["target"], r["kind"], r["size"]) == (target, kind, size))
+    row["kl"] = value
+
+
+def test_ch5_claims_on_the_committed_single_seed_run_say_what_it_shows():
+    out = nb.claims.evaluate("ch5", _committed())
+    # ring: CNF M=1 1.850 vs planar K=1 1.838; four_modes 2.693 vs 2.092 -> no "not limited that way"
+    assert "not limited" not in out["cnf_vs_planar"]
+    assert "higher KL on ring (1.85 vs 1.84) and four_modes (2.69 vs 2.09)" in out["cnf_vs_planar"]
+    assert "One seed" in out["cnf_vs_planar"] and "better" not in out["cnf_vs_planar"]
+    assert out["kl_title"] == "a CNF of width M does not always beat a planar flow of depth K = M"
+    assert out["kl_monotone"].startswith("The table is limited by optimisation")
+    assert "planar K = 32 on ring" in out["kl_monotone"] and "planar K = 32 on four_modes" in out["kl_monotone"]
+    assert "one seed, so no uncertainty" in out["optimum_gap"]
+
+
+def test_ch5_claims_on_three_seeds_give_verdicts_and_the_tables_show_standard_errors():
+    metrics = _committed()["metrics"]
+    rec = _seeded(metrics)  # the committed numbers, se 0.0017: every difference in the table is decided
+    out = nb.claims.evaluate("ch5", rec)
+    assert "at M = K = 1 the CNF fits worse on ring (1.85 vs 1.84) and four_modes" in out["cnf_vs_planar"]
+    assert "From M = K = 8 on, the CNF is better on every target" in out["cnf_vs_planar"]
+    assert "over 3 seeds a larger model fitted worse" in out["kl_monotone"]
+    assert "5 of 5 densities" in out["optimum_gap"] and "(3 seeds)" in out["optimum_gap"]
+    kl = ch5.report.kl_table(rec)
+    assert "| ring | 4.56 | 1.84 ± 0.00 |" in kl and "mean ± standard error over 3 seeds" in kl
+    toys = ch5.report.toy_table(rec)
+    assert "| 8gaussians | 2.861 ± 0.002 | 2.832 | 0.029 ± 0.002 |" in toys
+    # se 0.0058: ring's 1.850 vs 1.838 at M = K = 1 is within 2 combined standard errors
+    close = nb.claims.evaluate("ch5", _seeded(metrics, spread=0.01))["cnf_vs_planar"]
+    assert "at M = K = 1 the CNF is indistinguishable at this scale on ring (1.85 vs 1.84)" in close
+
+    def better(m):  # more units never hurt, the one-unit CNF better everywhere
+        _set_kl(m, "ring", "planar", 32, 0.60)
+        _set_kl(m, "four_modes", "planar", 32, 0.80)
+        for t, v in (("ring", 1.5), ("four_modes", 1.9), ("wave", 0.8)):
+            _set_kl(m, t, "cnf", 1, v)
+    out = nb.claims.evaluate("ch5", _seeded(metrics, better))
+    assert "fits better on ring (1.50 vs 1.84), wave (0.80 vs 1.04) and four_modes" in out["cnf_vs_planar"]
+    assert "is not limited the way a planar flow of depth 1 is" in out["cnf_vs_planar"]
+    assert out["kl_title"] == "a CNF of width M fits better than a planar flow of depth K = M"
+    assert out["kl_monotone"].startswith("Over 3 seeds, no larger model fitted worse")
+
+    noisy = nb.claims.evaluate("ch5", _seeded(metrics, spread=0.5))  # se 0.29: nothing is decided
+    assert "is indistinguishable at this scale on ring" in noisy["cnf_vs_planar"]
+    assert "higher but indistinguishable at this scale: planar K = 32 on ring" in noisy["kl_monotone"]
+    assert "indistinguishable from 0.1 at this scale" in noisy["optimum_gap"]
+    assert noisy["kl_title"].endswith("does not always beat a planar flow of depth K = M")
+
+
+def test_ch5_optima_are_the_quadrature_entropies_not_the_records():
+    metrics = _committed()["metrics"]
+    rec = _seeded(metrics, lambda m: m["toys"]["8gaussians"].update(optimum=0.0))
+    assert "| 2.832 |" in ch5.report.toy_table(rec)
+    gap = ch5.claims.optimum_gaps(rec)["8gaussians"]
+    assert gap.mean == pytest.approx(metrics["toys"]["8gaussians"]["test_nll"] - nb.flows.toy_entropy("8gaussians"))
+
+
+@pytest.mark.parametrize("change, key, shown", [
+    (lambda m: m["toys"]["moons"].update(test_nll=3.9), "toys_beat_gaussian", "moons"),
+    (lambda m: m["toys"]["circles"].update(mass=0.8), "toys_normalised", "mass=0.8"),
+    (lambda m: m["toys"]["2spirals"].update(test_nll=2.4), "optimum_gap", "2spirals"),
+    (lambda m: m["toys"]["pinwheel"].update(nfe_last=10), "nfe_grows", "pinwheel"),
+    (lambda m: _set_kl(m, "wave", "cnf", 8, 3.7), "flows_beat_base", "KL 3.700"),
+])
+@pytest.mark.parametrize("seeds", [1, 3])
+def test_ch5_claims_fail_naming_chapter_claim_and_numbers_when_the_data_contradict_them(change, key, shown, seeds):
+    import copy
+
+    metrics = copy.deepcopy(_committed()["metrics"])
+    if seeds == 1:
+        change(metrics)
+        rec = {"chapter": "ch5", "mode": "full", "metrics": metrics}
+    else:
+        rec = _seeded(metrics, change)
+    with pytest.raises(nb.claims.ClaimError, match=f"ch5 claim '{key}'") as err:
+        nb.claims.evaluate("ch5", rec)
+    assert shown in str(err.value)
+
+
+def test_ch5_claims_read_a_quick_runs_numbers():
+    fig4 = {"rows": [{"target": "ring", "kind": k, "size": s, "kl": v, "loss": [1.0]}
+                     for k, s, v in (("planar", 1, 1.9), ("planar", 8, 0.7), ("cnf", 1, 1.8), ("cnf", 8, 0.4))],
+            "base": {"ring": 4.5}}
+    toys = {"moons": {"test_nll": 2.45, "optimum": 2.39, "gaussian_nll": 3.3, "mass": 0.99, "seconds": 3.0,
+                      "ms_per_step": 30.0, "nfe": [14, 20], "loss": [3.0, 2.5]}}
+    out = nb.claims.evaluate("ch5", ch5.claims.quick_record(fig4, toys))
+    assert "lower KL on ring (1.80 vs 1.90)" in out["cnf_vs_planar"] and "One seed" in out["cnf_vs_planar"]
+    assert out["kl_title"] == "a CNF of width M reaches a lower KL (one seed) than a planar flow of depth K = M"
+    assert "1 of 1 densities" in out["optimum_gap"]
+
+
+def test_chapter5_states_no_verdict_by_hand_and_no_monte_carlo_optimum():
+    text = (nb.results.repo_root() / "chapters" / "05_cnf.md").read_text()
+    assert "not limited that way" not in text  # the one-unit sentence comes from ch5.claims
+    assert '("beats" if' not in text and "fits at least as well as" not in text  # titles from the data
+    assert "Monte Carlo" not in text and "4,000" not in text
+    assert "within 0.1 nats of it" not in text  # the count and the gaps come from ch5.claims.optimum_gap
+    assert 'nb.claims.evaluate("ch5", ref)' in text and 'nb.claims.evaluate("ch5", quick)' in text

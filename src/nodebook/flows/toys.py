@@ -9,12 +9,13 @@ scikit-learn's; seeding the global generator with the same seed makes them one s
 points); here the next size up is drawn and cut to ``n``.
 
 :func:`toy_entropy` gives the differential entropy of a toy density, the lowest expected test NLL any
-model can reach: exact for ``checkerboard`` (``log 32``), by Monte Carlo for the densities that are a
-smooth curve or point set plus Gaussian noise, ``None`` for ``pinwheel`` (no such form).
+model can reach: exact for ``checkerboard`` (``log 32``), by quadrature for the densities that are a
+smooth curve or point set plus Gaussian noise (:mod:`.entropy`), ``None`` for ``pinwheel`` (no such form).
 """
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -94,56 +95,20 @@ SAMPLERS = {"8gaussians": _eight_gaussians, "pinwheel": _pinwheel, "checkerboard
 
 
 # ------------------------------------------------------------------------ the best NLL a model can reach
-def _arc_centres(name: str, m: int, rng: np.random.RandomState) -> tuple[np.ndarray, float]:
-    """``m`` noise-free points of ``name`` (spread as the sampler spreads them) and its noise std."""
-    t = (np.arange(m) + 0.5) / m
-    if name == "8gaussians":
-        return _EIGHT[np.arange(m) % 8] / 1.414, 0.5 / 1.414
-    if name == "circles":
-        half = m // 2
-        r = np.where(np.arange(m) < half, 1.0, 0.5)
-        theta = 2 * np.pi * np.where(np.arange(m) < half, np.arange(m) / half, (np.arange(m) - half) / (m - half))
-        return 3 * np.stack([r * np.cos(theta), r * np.sin(theta)], 1), 0.24
-    if name == "rings":
-        r = np.array([1.0, 0.75, 0.5, 0.25])[np.arange(m) % 4]
-        return 3 * np.stack([r * np.cos(2 * np.pi * t), r * np.sin(2 * np.pi * t)], 1), 0.08
-    if name == "moons":
-        th = np.pi * t
-        upper = np.stack([np.cos(th), np.sin(th)], 1)
-        pts = np.where((np.arange(m) % 2 == 0)[:, None], upper, np.array([1.0, 0.5]) - upper)
-        return pts * 2 + np.array([-1, -0.2]), 0.2
-    if name == "2spirals":
-        r = np.sqrt(rng.rand(m)) * 540 * (2 * np.pi) / 360
-        arm = np.stack([-np.cos(r) * r, np.sin(r) * r], 1) + rng.rand(m, 2) * 0.5
-        return np.where((np.arange(m) % 2 == 0)[:, None], arm, -arm) / 3, 0.1
-    if name == "swissroll":
-        tt = 1.5 * np.pi * (1 + 2 * rng.rand(m))
-        return np.stack([tt * np.cos(tt), tt * np.sin(tt)], 1) / 5, 0.2
-    raise ValueError(f"no noise-free form for {name!r}")
-
-
-def toy_entropy(name: str, *, n: int = 4000, m: int = 20000, seed: int = 0) -> float | None:
+@functools.cache
+def toy_entropy(name: str) -> float | None:
     """The differential entropy (nats) of the toy density ``name``: the optimum of the expected test NLL.
 
-    ``checkerboard`` is uniform on 8 squares of side 2: ``log 32``. The others (but ``pinwheel``, which
-    returns ``None``) are ``x = c + σ ε``, ``c`` on a curve or at points, ``ε ~ N(0, I)``; their density
-    is the average of ``N(x; c, σ²I)`` over ``m`` centres ``c``, and the entropy its mean ``-log`` over
-    ``n`` fresh samples (Monte Carlo; a few 0.01 nats at the defaults).
+    ``checkerboard`` is uniform on 8 squares of side 2: ``log 32``. ``pinwheel`` has no closed form and no
+    curve-plus-noise form: ``None``. The others are computed by quadrature on a grid
+    (:func:`nodebook.flows.entropy.quadrature_entropy`, about 1e-3 nats).
     """
     from .densities import check_name
+    from .entropy import quadrature_entropy
 
     check_name(name, tuple(SAMPLERS), "toy density")
     if name == "checkerboard":
         return math.log(32)
     if name == "pinwheel":
         return None
-    rng = np.random.RandomState(seed)
-    centres, sd = _arc_centres(name, m, rng)
-    x = SAMPLERS[name](n, rng)
-    logp = np.empty(n)
-    for i in range(0, n, 256):
-        d2 = ((x[i:i + 256, None, :] - centres[None]) ** 2).sum(-1)
-        a = -0.5 * d2 / sd**2
-        top = a.max(1, keepdims=True)
-        logp[i:i + 256] = (top[:, 0] + np.log(np.exp(a - top).mean(1)) - math.log(2 * math.pi * sd**2))
-    return float(-logp.mean())
+    return quadrature_entropy(name)

@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...config import Config
-from . import report
+from . import claims, report
 from ._common import LIM
 from .checks import check_planar_logdet
 from .kl import build_kl_model, planar_vs_cnf
@@ -28,7 +28,7 @@ from .toys import adjoint_gradients, build_toy_model, gaussian_nll, nfe_vs_toler
 from .traces import trace_cost, trace_variance
 
 __all__ = [
-    "LIM", "adjoint_gradients", "build_kl_model", "build_toy_model", "check_planar_logdet", "gaussian_nll",
+    "LIM", "adjoint_gradients", "claims", "build_kl_model", "build_toy_model", "check_planar_logdet", "gaussian_nll",
     "nfe_vs_tolerance", "planar_vs_cnf", "report", "run", "toy_steps", "trace_cost", "trace_variance", "train_toy",
     "train_toys",
 ]

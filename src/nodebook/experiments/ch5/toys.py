@@ -84,7 +84,7 @@ def train_toy(name: str, cfg: Config, *, progress: bool = False) -> dict:
         with torch.no_grad(), _seeded(cfg.seed):
             z0 = model.base_std * torch.randn(b["n_samples"], 2, dtype=cfg.dtype, device=cfg.device)
             zs, _ = model(z0, times=times)
-    return {"name": name, "test_nll": test_nll, "optimum": toy_entropy(name, **b.get("entropy_mc", {})),
+    return {"name": name, "test_nll": test_nll, "optimum": toy_entropy(name),
             "gaussian_nll": gaussian_nll(x_train, x_test), "mass": float(dens[-1].sum() * cell),
             "loss": hist["loss"], "nfe": hist["nfe"], "seconds": sum(hist["seconds"]),
             "ms_per_step": 1000 * float(np.median(hist["seconds"])),
