@@ -162,7 +162,7 @@ def rows_ch5(m: dict) -> list[Row]:
                         "Chen et al. Fig. 4: CNF at least as good as planar with K = M (figure, no table)",
                         "our targets and step budget"))
     for name, r in (m.get("toys") or {}).items():
-        best = r.get("optimum", r.get("nll_optimum"))
+        best = _optimum(name)  # by quadrature, as the chapter shows it (a record's stored value may be Monte Carlo)
         nll = r.get("test_nll")
         extra = [f"optimum {best:.3f}"] if best is not None else []
         extra += [f"one Gaussian fit {r['gaussian_nll']:.3f}"] if r.get("gaussian_nll") is not None else []
@@ -170,6 +170,15 @@ def rows_ch5(m: dict) -> list[Row]:
         rows.append(Row(f"{name}: test NLL (nats)", ours, "FFJORD Fig. 2: samples and densities (no table)",
                         "FFJORD's toy recipe at our step budget"))
     return rows
+
+
+def _optimum(name: str) -> float | None:
+    from ..flows import toy_entropy
+
+    try:
+        return toy_entropy(name)
+    except ValueError:  # a density this version does not know
+        return None
 
 
 def rows_ch6(m: dict) -> list[Row]:
