@@ -104,6 +104,25 @@ def circles_cost(record) -> str:
     return f"{head}: {verdict}."
 
 
+@claim("ch2", "slower")
+def slower(record) -> str:
+    """The ODE-Net's training step against the ResNet's: the words follow the measured times."""
+    ode, res = stat(record, "models.odenet.ms_per_step"), stat(record, "models.resnet.ms_per_step")
+    r = ode.mean / res.mean
+    means = "" if ode.n == 1 else f" (means over {ode.n} seeds)"
+    return require(r > 1, "each of its training steps took about {r:.1f} times as long as the ResNet's" + means,
+                   r=r, odenet_ms=ode.mean, resnet_ms=res.mean)
+
+
+@claim("ch2", "nfe_grows")
+def nfe_grows(record) -> str:
+    """The plain ODE-Net's evaluations per forward pass, first and last training step (seed 0's curve)."""
+    curve = metrics_of(record)["nfe_curve"]
+    a, b = curve[0], curve[-1]
+    return require(b > a, "its NFE grew from {a} evaluations per forward pass at the first training step to "
+                   "{b} at the last" + seed_note(record), a=a, b=b)
+
+
 @claim("ch2", "loosened")
 def loosened(record) -> str:
     """What a tolerance strictly looser than the training one costs and keeps, from the tolerance sweep."""
