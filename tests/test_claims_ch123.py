@@ -178,3 +178,21 @@ def test_ch2_cost_sentences_are_guarded_and_paper_numbers_glued():
     text = _text("02_resnet_euler")
     assert "0.22 M parameters against 0.60 M" not in text and "ch2_paper_params_odenet" in text
     assert "{glue:text}`ch2_evals_anode` evaluations per forward pass instead of" not in text
+
+
+def test_ch2_verdicts_need_three_seeds_and_compare_losses_on_a_log_scale():
+    from nodebook.seeds import merge
+
+    base = load_results("ch2")
+    recs = []
+    for i, (plain, aug) in enumerate(((1e-3, 1e-6), (3e-2, 2e-6), (1e-2, 5e-7))):
+        r = copy.deepcopy(base)
+        r["seed"] = i
+        r["metrics"]["models"]["odenet"]["final_loss"] = plain
+        r["metrics"]["models"]["anode"]["final_loss"] = aug
+        recs.append(r)
+    merged = merge(recs, [0, 1, 2])
+    loss = evaluate("ch2", merged)["circles_loss"]
+    # on the raw scale one noisy seed hides a 10,000-fold gap; on log10 it is decided
+    assert "higher than the augmented model's beyond two standard errors, log10" in loss
+    assert "one seed: no verdict" in evaluate("ch2", base)["circles_loss"]
