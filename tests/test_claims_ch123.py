@@ -164,3 +164,35 @@ def test_ch3_nfe_sentences_follow_the_counts():
     m["nfe"][0]["torchdiffeq_seminorm_backward_nfe"] = 99  # the seminorm costing more: refused
     with pytest.raises(ClaimError, match="seminorm_nfe"):
         evaluate("ch3", m)
+
+
+def test_ch2_cost_sentences_are_guarded_and_paper_numbers_glued():
+    m = _metrics("ch2")
+    s = evaluate("ch2", m)
+    assert s["slower"].startswith("each of its training steps took about") and "grew from" in s["nfe_grows"]
+    m["nfe_curve"][-1] = 10  # NFE fell during training: "grew" is refused
+    m["models"]["odenet"]["ms_per_step"] = 0.5  # faster than the ResNet: "pays in time" is refused
+    with pytest.raises(ClaimError) as err:
+        evaluate("ch2", m)
+    assert {f.key for f in err.value.failures} == {"slower", "nfe_grows"}
+    text = _text("02_resnet_euler")
+    assert "0.22 M parameters against 0.60 M" not in text and "ch2_paper_params_odenet" in text
+    assert "{glue:text}`ch2_evals_anode` evaluations per forward pass instead of" not in text
+
+
+def test_ch2_verdicts_need_three_seeds_and_compare_losses_on_a_log_scale():
+    from nodebook.seeds import merge
+
+    base = load_results("ch2")
+    recs = []
+    for i, (plain, aug) in enumerate(((1e-3, 1e-6), (3e-2, 2e-6), (1e-2, 5e-7))):
+        r = copy.deepcopy(base)
+        r["seed"] = i
+        r["metrics"]["models"]["odenet"]["final_loss"] = plain
+        r["metrics"]["models"]["anode"]["final_loss"] = aug
+        recs.append(r)
+    merged = merge(recs, [0, 1, 2])
+    loss = evaluate("ch2", merged)["circles_loss"]
+    # on the raw scale one noisy seed hides a 10,000-fold gap; on log10 it is decided
+    assert "higher than the augmented model's beyond two standard errors, log10" in loss
+    assert "one seed: no verdict" in evaluate("ch2", base)["circles_loss"]

@@ -87,6 +87,15 @@ def test_trained_models_beat_chance_and_report_their_costs(cfg, trained):
     # one field for all of depth: fewer parameters than one field per block
     assert rows["odenet"]["params"] < rows["resnet"]["params"]
     assert len(trained["curves"]["odenet"]["nfe"]) == TINY["steps"]
+    # the cost on the same data for every model: the whole test set in one pass (issue 26)
+    n_test = len(trained["data"][1])
+    assert rows["resnet"]["test_nfe"] == TINY["resnet_blocks"]
+    for name in ("odenet", "anode"):
+        model = trained["models"][name]
+        with torch.no_grad():
+            model(trained["data"][1])
+        assert rows[name]["test_nfe"] == model.body.nfe_forward >= 8
+        assert rows[name]["test_errors"] == round((1 - rows[name]["test_acc"]) * n_test)
 
 
 def test_training_is_deterministic_under_the_seed(cfg, trained):

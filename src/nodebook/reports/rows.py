@@ -19,7 +19,7 @@ def rows_ch1(m: dict) -> list[Row]:
     rows = [Row("convergence order, Euler / midpoint / RK4 (fitted slope)",
                 " / ".join("–" if order.get(k) is None else f"{order[k]:.2f}" for k in ("euler", "midpoint", "rk4")),
                 "theory: 1 / 2 / 4", "rabbits problem, fixed steps",
-                keys=tuple(f"order.{k}" for k in ("euler", "midpoint", "rk4")))]
+                keys=tuple(f"order.{k}" for k in ("euler", "midpoint", "rk4")), digits=4)]
     d5 = (m.get("torchdiffeq") or {}).get("dopri5")
     if d5:
         rows.append(Row(f"dopri5 NFE at tolerance {d5['tol']:.0e}, nodebook / torchdiffeq",
@@ -39,7 +39,8 @@ def rows_ch2(m: dict) -> list[Row]:
     lim = m.get("euler_limit") or {}
     if "order" in lim:
         rows.append(Row("ResNet → ODE: gap shrinks with the number of blocks, fitted order", f"{lim['order']:.2f}",
-                        "theory: 1 (Euler)", "2-D data, blocks sharing one function", keys=("euler_limit.order",)))
+                        "theory: 1 (Euler)", "2-D data, blocks sharing one function", keys=("euler_limit.order",),
+                        digits=4))
     models = m.get("models") or {}
     if models:
         names = [k for k in ("resnet", "odenet", "anode") if k in models]
@@ -106,7 +107,8 @@ def rows_ch3(m: dict) -> list[Row]:
     order = (m.get("gradient_agreement") or {}).get("order")
     if order is not None:
         rows.append(Row("adjoint vs backprop gradient gap, fitted order in the step", f"{order:.2f}",
-                        "theory: 4 (RK4)", "float64, loss on three times", keys=("gradient_agreement.order",)))
+                        "theory: 4 (RK4)", "float64, loss on three times", keys=("gradient_agreement.order",),
+                        digits=4))
     return rows
 
 

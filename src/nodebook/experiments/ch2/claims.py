@@ -9,8 +9,10 @@ classifies every test point.
 
 from __future__ import annotations
 
+import math
+
 from ...claims import claim, compare, require
-from ...seeds import metrics_of, seed_note, stat
+from ...seeds import metrics_of, seed_note, stat, stat_of
 from .training import TRAIN_TOL
 
 # For tests/test_claims.py: (claim key, dotted metrics entry, a value that makes the claim false, a piece of the
@@ -67,15 +69,20 @@ def circles_fit(record) -> str:
     return f"On this run the plain ODE-Net {train_words} {test_words}."
 
 
-def _verdict(record, key: str, words: tuple[str, str]) -> str:
+def _verdict(record, key: str, words: tuple[str, str], log: bool = False) -> str:
     """``compare`` of the plain and the augmented ODE-Net on ``models.<name>.<key>`` (lower is better), in
-    words: ``words`` = (what "plain is worse" reads as, what "plain is better" reads as)."""
-    v = compare(stat(record, f"models.odenet.{key}"), stat(record, f"models.anode.{key}"), higher_is_better=False)
+    words: ``words`` = (what "plain is worse" reads as, what "plain is better" reads as). ``log``: compare
+    log10 of the values (losses that differ by orders of magnitude between seeds)."""
+    a, b = stat(record, f"models.odenet.{key}"), stat(record, f"models.anode.{key}")
+    if log:
+        a, b = (stat_of([math.log10(v) for v in s.values]) for s in (a, b))
+    v = compare(a, b, higher_is_better=False)
     if v.outcome == "one seed":
         return v.phrase
     said = {"worse": words[0], "better": words[1]}
+    scale = "log10 " if log else ""
     return (f"{said[v.outcome]} than the augmented model's beyond two standard errors" if v.decided
-            else v.phrase) + f", {v.numbers}"
+            else v.phrase) + f", {scale}{v.numbers}"
 
 
 @claim("ch2", "circles_loss")
@@ -84,7 +91,7 @@ def circles_loss(record) -> str:
     loss = {k: stat(record, f"models.{k}.final_loss") for k in ("odenet", "anode", "resnet")}
     return (f"The plain ODE-Net's training loss ends at {_num(loss['odenet'], '.1e')}, the augmented "
             f"ODE-Net's at {_num(loss['anode'], '.1e')} and the ResNet's at {_num(loss['resnet'], '.1e')} "
-            f"(plain against augmented: {_verdict(record, 'final_loss', ('higher', 'lower'))}).")
+            f"(plain against augmented: {_verdict(record, 'final_loss', ('higher', 'lower'), log=True)}).")
 
 
 @claim("ch2", "circles_cost")
@@ -102,6 +109,25 @@ def circles_cost(record) -> str:
         relation = "the same number" if o.mean == a.mean else ("more" if o.mean > a.mean else "fewer")
         return f"{head} ({relation}; {verdict})."
     return f"{head}: {verdict}."
+
+
+@claim("ch2", "slower")
+def slower(record) -> str:
+    """The ODE-Net's training step against the ResNet's: the words follow the measured times."""
+    ode, res = stat(record, "models.odenet.ms_per_step"), stat(record, "models.resnet.ms_per_step")
+    r = ode.mean / res.mean
+    means = "" if ode.n == 1 else f" (means over {ode.n} seeds)"
+    return require(r > 1, "each of its training steps took about {r:.1f} times as long as the ResNet's" + means,
+                   r=r, odenet_ms=ode.mean, resnet_ms=res.mean)
+
+
+@claim("ch2", "nfe_grows")
+def nfe_grows(record) -> str:
+    """The plain ODE-Net's evaluations per forward pass, first and last training step (seed 0's curve)."""
+    curve = metrics_of(record)["nfe_curve"]
+    a, b = curve[0], curve[-1]
+    return require(b > a, "its NFE grew from {a} evaluations per forward pass at the first training step to "
+                   "{b} at the last" + seed_note(record), a=a, b=b)
 
 
 @claim("ch2", "loosened")
