@@ -14,7 +14,8 @@ from setuptools.command.build_py import build_py
 
 HERE = Path(__file__).resolve().parent
 # (folder, pattern, file names to leave out): quick/custom runs and backups are not the reference runs.
-BOOK_DATA = [("chapters", "*.md", ()), ("results", "*.json", (".quick.", ".prev.", ".custom."))]
+BOOK_DATA = [("chapters", "*.md", ()), ("results", "*.json", (".quick.", ".prev.", ".custom.")),
+             ("book/assignments", "ch*.md", ())]  # the assignment pages (not _autograder/: hidden tests)
 
 
 class BuildPyWithBook(build_py):

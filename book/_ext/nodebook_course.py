@@ -38,6 +38,8 @@ logger = logging.getLogger(__name__)
 HERE = Path(__file__).resolve().parent
 STATIC_SRC = HERE.parent / "_static"
 CSS = "nodebook-course.css"
+ASSIGNMENTS = "book/assignments/"
+BINDER_DIR = "binder"  # repo2docker's folder; copied into the site root (the pages branch is what launches)
 _LAUNCH_KEYS = ("binderhub_url", "jupyterhub_url", "colab_url", "deepnote_url", "jupyterlite_url", "thebe")
 
 
@@ -66,12 +68,28 @@ def copy_static(app: Sphinx) -> None:
     shutil.copy2(STATIC_SRC / CSS, static / CSS)
 
 
+def _page_chapter(app: Sphinx, pagename: str) -> str | None:
+    """The chapter stem a page's links are about: the chapter itself, or for ``book/assignments/chN`` the
+    chapter N it grades (students launch that chapter's learner notebook to work in); else None."""
+    if pagename.startswith("chapters/"):
+        return pagename.rsplit("/", 1)[1]
+    if pagename.startswith(ASSIGNMENTS):
+        from nodebook.config import CHAPTERS
+
+        return CHAPTERS.get(pagename.removeprefix(ASSIGNMENTS))
+    return None
+
+
 def chapter_links(app: Sphinx, pagename: str, templatename: str, context: dict, doctree) -> None:
-    """html-page-context (after the theme's buttons): notebook, slides, PDF and launch links on a chapter."""
-    if app.builder.format != "html" or not pagename.startswith("chapters/") or "body" not in context:
+    """html-page-context (after the theme's buttons): notebook, slides, PDF and launch links on a chapter,
+    and on an assignment (the graded chapter's notebook, launched)."""
+    stem = _page_chapter(app, pagename)
+    if app.builder.format != "html" or stem is None or "body" not in context:
         return
-    stem, pathto = pagename.rsplit("/", 1)[1], context["pathto"]
-    links = [("Notebook (.ipynb)", pathto(f"{NOTEBOOKS_DIR}/{stem}.ipynb", 1), "notebook", True),
+    pathto = context["pathto"]
+    assignment = not pagename.startswith("chapters/")
+    links = [("Chapter notebook (.ipynb)" if assignment else "Notebook (.ipynb)",
+              pathto(f"{NOTEBOOKS_DIR}/{stem}.ipynb", 1), "notebook", True),
              ("Slides", pathto(f"{SLIDES_DIR}/{stem}.html", 1), "slides", False),
              ("Book (PDF)", pathto(STUDENT_PDF, 1), "pdf", False)]
     launch = launch_links(_settings(app), stem)
@@ -120,6 +138,19 @@ class DownloadsDirective(SphinxDirective):
         return [nodes.raw("", raw, format="html")]
 
 
+def write_binder(root: Path, out: Path, settings) -> None:
+    """``binder/`` into the site: Binder builds the pages branch (where the learner notebooks are), so its
+    environment files must be there; with a repository URL, nodebook itself is installed from it too."""
+    src = root / BINDER_DIR
+    if not src.is_dir():
+        return
+    dest = out / BINDER_DIR
+    shutil.copytree(src, dest, dirs_exist_ok=True)
+    if settings.install_spec:
+        reqs = dest / "requirements.txt"
+        reqs.write_text(reqs.read_text().rstrip("\n") + f"\n{settings.install_spec}\n")
+
+
 def write_course_files(app: Sphinx, exception) -> None:
     """build-finished: notebooks (+ zip) and slides, from the execution cache of this build."""
     if exception is not None or app.builder.format != "html":
@@ -136,6 +167,7 @@ def write_course_files(app: Sphinx, exception) -> None:
     for path, left in written.leftovers.items():
         logger.warning(f"[nodebook_course] {path} keeps MyST Jupyter cannot render: {left[:3]}", type="nodebook",
                        subtype="myst")
+    write_binder(root, out, settings)
     site_nb = out / NOTEBOOKS_DIR
     site_nb.mkdir(parents=True, exist_ok=True)
     for path in [*written.student, written.zip]:
