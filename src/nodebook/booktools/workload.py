@@ -49,8 +49,8 @@ def reading_and_maths(text: str) -> tuple[int, int]:
     text = _OPTIONS.sub(" ", _CODE.sub(" ", _FRONT.sub("", text, count=1)))
     display_lines = 0
     for m in _DISPLAY.finditer(text):
-        lines = [ln for ln in re.split(r"\\\\|\n", m[1]) if ln.strip() and not ln.strip().startswith("\\begin")
-                 and not ln.strip().startswith("\\end")]
+        tex = re.sub(r"\\(begin|end)\{\w+\*?\}", " ", m[1])
+        lines = [ln for ln in re.split(r"\\\\|\n", tex) if ln.strip()]
         display_lines += max(1, len(lines))
     text = _DISPLAY.sub(" ", text)
     inline = len(_INLINE.findall(text))
