@@ -33,11 +33,14 @@ from nodebook.booktools.notebooks import chapter_labels, executed_notebook, glue
 from nodebook.booktools.references import Bibliography
 from nodebook.booktools.settings import NOTEBOOKS_DIR, SLIDES_DIR
 from nodebook.booktools.slides import REVEAL_DIR, slides_html
+from nodebook.booktools.teaching import teaching_notes
+from nodebook.config import CHAPTERS
 
 logger = logging.getLogger(__name__)
 HERE = Path(__file__).resolve().parent
 STATIC_SRC = HERE.parent / "_static"
 CSS = "nodebook-course.css"
+PRINT_JS = "nodebook-print.js"  # plotly figures redrawn at the paper's width before printing
 ASSIGNMENTS = "book/assignments/"
 BINDER_DIR = "binder"  # repo2docker's folder; copied into the site root (the pages branch is what launches)
 _LAUNCH_KEYS = ("binderhub_url", "jupyterhub_url", "colab_url", "deepnote_url", "jupyterlite_url", "thebe")
@@ -66,6 +69,7 @@ def copy_static(app: Sphinx) -> None:
     static = Path(app.outdir) / "_static"
     shutil.copytree(STATIC_SRC / REVEAL_DIR, static / REVEAL_DIR, dirs_exist_ok=True)
     shutil.copy2(STATIC_SRC / CSS, static / CSS)
+    shutil.copy2(STATIC_SRC / PRINT_JS, static / PRINT_JS)
 
 
 def _page_chapter(app: Sphinx, pagename: str) -> str | None:
@@ -74,8 +78,6 @@ def _page_chapter(app: Sphinx, pagename: str) -> str | None:
     if pagename.startswith("chapters/"):
         return pagename.rsplit("/", 1)[1]
     if pagename.startswith(ASSIGNMENTS):
-        from nodebook.config import CHAPTERS
-
         return CHAPTERS.get(pagename.removeprefix(ASSIGNMENTS))
     return None
 
@@ -175,6 +177,7 @@ def write_course_files(app: Sphinx, exception) -> None:
     bib = Bibliography(root / "book" / "references.bib", settings.site_url)
     (out / SLIDES_DIR).mkdir(exist_ok=True)
     labels = chapter_labels(list(chapters.values()))
+    course = (root / "book" / "course.md").read_text() if (root / "book" / "course.md").is_file() else ""
     for docname, source in chapters.items():
         nb = executed_notebook(source, cache)
         if nb is None:
@@ -185,7 +188,9 @@ def write_course_files(app: Sphinx, exception) -> None:
                       ref=lambda label: (labels[label][0], f"{labels[label][1].removesuffix('.ipynb')}.html")
                       if label in labels else None)
         title = app.env.titles[docname].astext() if docname in app.env.titles else source.stem
-        page = slides_html(nb, ctx, title=title, chapter_url=f"../{docname}.html")
+        key = next((k for k, stem in CHAPTERS.items() if stem == source.stem), "")
+        page = slides_html(nb, ctx, title=title, chapter_url=f"../{docname}.html",
+                           notes=teaching_notes(course, key) if key else "")
         (out / SLIDES_DIR / f"{source.stem}.html").write_text(page)
     logger.info(f"[nodebook_course] {len(written.student)} learner notebooks, {STUDENT_ZIP}, "
                 f"{len(chapters)} slide decks")
@@ -195,6 +200,7 @@ def setup(app: Sphinx) -> dict:
     app.add_config_value("nodebook_pages_branch", "gh-pages", "html")
     app.add_directive("nodebook-downloads", DownloadsDirective)
     app.add_css_file(CSS)
+    app.add_js_file(PRINT_JS)
     app.connect("config-inited", keep_launch_buttons_from_theme)
     app.connect("builder-inited", copy_static)
     app.connect("html-page-context", chapter_links, priority=510)
