@@ -1,8 +1,8 @@
 // Print: plotly draws a figure at the width of the screen it was opened on, and the page is then laid out
 // at the paper's width, which cut figures off on the right. Before printing, each figure is redrawn at
-// the printable width (A4 less the margins: 680 px) at most; after printing, it follows its container again.
+// 640 px at most (A4 less the margins is about 688 px; the article pads it); after printing, it follows its container again.
 (function () {
-  const PRINT_WIDTH = 680;
+  const PRINT_WIDTH = 640;
   const figures = () => Array.from(document.querySelectorAll(".js-plotly-plot"));
   window.addEventListener("beforeprint", () => {
     if (!window.Plotly) return;
