@@ -488,3 +488,19 @@ def test_course_plans_chapter_7_and_notation_has_its_symbols():
     notation = (root / "book" / "notation.md").read_text()
     for symbol in (r"R(h\lambda)", r"\lambda_K", r"\gamma", "s = [z, a, g]"):
         assert symbol in notation, symbol
+
+
+def test_notebook_exercise_numbers_match_the_site(tmp_path):
+    """Chapter 2's notebook says "Exercise 2.1", as its page does (numbers per page, not through the book)."""
+    import nbformat
+
+    from nodebook.booktools import write_notebooks
+
+    root = book.repo_root()
+    written = write_notebooks(tmp_path, root, cache_path=tmp_path / "none",
+                              sources=[root / "chapters" / "02_resnet_euler.md"])
+    for path, kinds in ((written.student[0], ("Exercise", "Your answer to exercise")),
+                        (written.instructor[0], ("Exercise", "Solution to exercise"))):
+        text = "\n".join(c.source for c in nbformat.read(path, as_version=4).cells)
+        for kind in kinds:
+            assert f"{kind} 2.1" in text and f"{kind} 1" not in text.replace(f"{kind} 2.1", ""), (path, kind)
