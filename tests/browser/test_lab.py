@@ -62,7 +62,7 @@ def _start_lab(root: Path, workdir: Path):
         proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, cwd=root,
                                 env={**os.environ, "NODEBOOK_MODE": "quick"})
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
+    deadline = time.monotonic() + 240  # a loaded 2-core machine took over 90 s
     while True:
         try:
             urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=2)
