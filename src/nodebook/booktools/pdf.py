@@ -123,12 +123,12 @@ def print_pdf(page: Path, out: Path, *, chromium: str = CHROMIUM, timeout_s: flo
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=chromium, args=["--no-sandbox", "--disable-gpu"])
         try:
-            context = browser.new_context()
-            context.route("**/*", lambda r: r.continue_() if r.request.url.startswith("file:") else (
-                refused.append(r.request.url), r.abort()))
             # Lay the page out at the printable width (A4 less the margins), so plotly draws its figures
             # that wide (it sizes them when drawn; at the default 1280 px they were cut off on paper).
-            tab = context.new_page(viewport={"width": PRINT_WIDTH_PX, "height": 1000})
+            context = browser.new_context(viewport={"width": PRINT_WIDTH_PX, "height": 1000})
+            context.route("**/*", lambda r: r.continue_() if r.request.url.startswith("file:") else (
+                refused.append(r.request.url), r.abort()))
+            tab = context.new_page()
             tab.set_default_timeout(timeout_s * 1000)
             tab.goto(Path(page).resolve().as_uri(), wait_until="load")
             tab.evaluate("async () => { if (window.MathJax && MathJax.startup) await MathJax.startup.promise;"
