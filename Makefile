@@ -24,13 +24,14 @@ PIP_QUIET := { grep -v -E "^(WARNING: )?Location '.*' is ignored" || true; }
 # Extra arguments for `make lab`, e.g. LAB_ARGS="--no-browser --port 8890".
 LAB_ARGS ?=
 
-.PHONY: help venv book notebooks html pdf test lint unit nbval browser lab lab-test bench clean
+.PHONY: help venv book notebooks html pdf test lint unit nbval browser lab lab-notebooks lab-source lab-test bench clean
 
 help:
 	@echo "make book   build the book into $(BUILD)/html (quick mode, execution cache), with learner notebooks,"
 	@echo "            slides and the student PDF (make pdf: the PDF alone, printed by /usr/bin/chromium)"
 	@echo "make test   ruff, unit tests, book build (-W), nbval (re-run chapters), real-browser test"
-	@echo "make lab    JupyterLab with the chapters opening as live notebooks (make lab-test checks it in chromium)"
+	@echo "make lab    JupyterLab on the learner notebooks (lab/: numbers filled in, no solutions; make lab-test)"
+	@echo "make lab-source  JupyterLab on the chapters' MyST sources, for authors (jupytext)"
 	@echo "make bench  benchmarks: solvers.py (nodebook vs torchdiffeq) and examples.py (torchdiffeq's example scripts vs the book)"
 	@echo "make clean  remove $(BUILD) and caches (keeps .venv)"
 
@@ -131,11 +132,29 @@ $(LAB_STAMP): requirements-lab.txt $(STAMP)
 	  > $(VENV)/share/jupyter/lab/settings/overrides.json
 	@touch $@
 
-lab: $(LAB_STAMP)
-	$(BIN)/jupyter lab --ServerApp.root_dir="$(CURDIR)" --LabApp.default_url=/lab/tree/chapters \
-	  $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
+# `make lab`: the learner notebooks (the student copies the site publishes: glued numbers filled in from
+# the book's execution cache, solutions left out), written on demand into $(LAB_DIR)/. A notebook already
+# there is the student's work and is kept (delete it to get a fresh copy). With no executed book yet, the
+# book is built first (that is where the numbers come from).
+LAB_DIR := lab
+lab-notebooks: $(STAMP)
+	@test -d $(BUILD)/.jupyter_cache || $(MAKE) -o $(STAMP) html
+	@$(BIN)/python -m nodebook notebooks --out $(BUILD)/notebooks
+	@mkdir -p $(LAB_DIR); for nb in $(BUILD)/notebooks/student/*.ipynb; do \
+	  test -e $(LAB_DIR)/$$(basename $$nb) || cp $$nb $(LAB_DIR)/; done
+	@echo "learner notebooks in $(LAB_DIR)/ (authors: make lab-source opens the MyST sources)"
 
-# JupyterLab in the browser: a chapter opens as a notebook and runs (not part of `make test`: lab is an extra).
+LAB_FLAGS = --ServerApp.root_dir="$(CURDIR)" $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
+lab: $(LAB_STAMP) lab-notebooks
+	$(BIN)/jupyter lab --LabApp.default_url=/lab/tree/$(LAB_DIR) $(LAB_FLAGS)
+
+# For authors: chapters/*.md (the single source) open as notebooks through jupytext; glue roles and
+# solutions show as MyST there, which is why students get the generated notebooks.
+lab-source: $(LAB_STAMP)
+	$(BIN)/jupyter lab --LabApp.default_url=/lab/tree/chapters $(LAB_FLAGS)
+
+# JupyterLab in the browser: a learner notebook runs all its cells and shows no glue key or solution, and a
+# chapter's source opens as a notebook (not part of `make test`: lab is an extra).
 lab-test: $(LAB_STAMP)
 	$(BIN)/pytest tests/browser/test_lab.py
 

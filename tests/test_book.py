@@ -1,5 +1,7 @@
 """Chapter stamps: reading time from the source and the full-mode note from the results file."""
 
+import math
+
 import pytest
 
 from nodebook import book, results
@@ -591,3 +593,86 @@ def test_an_unclosed_fence_cannot_hide_a_solution_from_the_parser():
         booktools.to_notebook(text, student=True, ctx=myst.Context(), path="c.md")
     with pytest.raises(ValueError, match=r"c\.md, line \d+: the fence ```` is never closed"):
         book.student_version(text, "c.md")
+
+
+# ------------------------------------------------------------------------------ publish, workload
+def _pins(path) -> dict[str, str]:
+    pins = {}
+    for line in path.read_text().splitlines():
+        if "==" in line and not line.lstrip().startswith(("#", "-")):
+            name, _, version = line.split("#")[0].strip().partition("==")
+            pins[name.lower().replace("_", "-")] = version.split("+")[0]
+    return pins
+
+
+def test_binder_pins_agree_with_the_lock_and_the_install_cell():
+    """Binder installs the versions the book is tested with (the CPU torch), and so does the install cell."""
+    from nodebook.booktools.notebooks import TORCH_PIN
+
+    root = book.repo_root()
+    binder, lock = _pins(root / "binder" / "requirements.txt"), _pins(root / "requirements-lock.txt")
+    lab = _pins(root / "requirements-lab.txt")
+    assert binder["torch"] == TORCH_PIN == lock["torch"]
+    wrong = {k: (v, lock.get(k, lab.get(k))) for k, v in binder.items() if v != lock.get(k, lab.get(k))}
+    assert not wrong, f"binder/requirements.txt pins differ from requirements-lock.txt: {wrong}"
+    assert "download.pytorch.org/whl/cpu" in (root / "binder" / "requirements.txt").read_text()
+
+
+def test_workload_counts_maths_and_exercises(tmp_path):
+    from nodebook.booktools import workload
+
+    prose = "word " * 400
+    assert workload.reading_and_maths(prose) == (2, 0)
+    with_maths = prose + "\n$$\na = b\n$$\n\n$$\n\\begin{aligned}x &= 1\\\\\ny &= 2\n\\end{aligned}\n$$\n" + "$x$ " * 10
+    reading, maths = workload.reading_and_maths(with_maths)
+    assert reading == 2  # TeX is not read as words
+    assert maths == math.ceil(3 * workload.DISPLAY_MATH_MINUTES + 10 * workload.INLINE_MATH_MINUTES)
+    page = tmp_path / "c.md"
+    page.write_text("word " * 390 + "\n```{exercise} One · hard\n:label: e1\n\nDo it.\n```\n")
+    assert workload.chapter_study(page).practice == 45 and workload.chapter_study(page).total == 2 + 45
+    with pytest.raises(TypeError, match="expected the page's text as a str"):
+        workload.reading_and_maths(None)
+    with pytest.raises(FileNotFoundError, match="expected a chapter source file"):
+        workload.chapter_study(tmp_path / "missing.md")
+
+
+def test_every_course_week_fits_the_stated_load():
+    """The syllabus table's check, outside the build: each week (reading + maths + practice + assignment +
+    class + capstone share) stays within WEEKLY_LOAD_HOURS."""
+    from nodebook import config, grading
+    from nodebook.booktools import workload
+
+    root = book.repo_root()
+    for week, (key, stem) in enumerate(config.CHAPTERS.items(), start=1):
+        page = root / "book" / "assignments" / f"{key}.md"
+        total = (workload.chapter_study(root / "chapters" / f"{stem}.md").total + workload.CLASS_MINUTES
+                 + (grading.exercise_minutes(page) if page.exists() else 0)
+                 + (60 * workload.CAPSTONE_HOURS / 5 if week >= 3 else 0))
+        assert total <= 60 * workload.WEEKLY_LOAD_HOURS, f"week {week}: {total / 60:.1f} h"
+
+
+def test_course_plans_chapter_7_and_notation_has_its_symbols():
+    root = book.repo_root()
+    course = (root / "book" / "course.md").read_text()
+    week7 = course[course.index("### Week 7"):course.index("(course-capstone)=")]
+    assert "{ref}`ch7`" in week7
+    assert "sizes the papers use, meant for a GPU" not in course and "45 minutes" in course
+    notation = (root / "book" / "notation.md").read_text()
+    for symbol in (r"R(h\lambda)", r"\lambda_K", r"\gamma", "s = [z, a, g]"):
+        assert symbol in notation, symbol
+
+
+def test_notebook_exercise_numbers_match_the_site(tmp_path):
+    """Chapter 2's notebook says "Exercise 2.1", as its page does (numbers per page, not through the book)."""
+    import nbformat
+
+    from nodebook.booktools import write_notebooks
+
+    root = book.repo_root()
+    written = write_notebooks(tmp_path, root, cache_path=tmp_path / "none",
+                              sources=[root / "chapters" / "02_resnet_euler.md"])
+    for path, kinds in ((written.student[0], ("Exercise", "Your answer to exercise")),
+                        (written.instructor[0], ("Exercise", "Solution to exercise"))):
+        text = "\n".join(c.source for c in nbformat.read(path, as_version=4).cells)
+        for kind in kinds:
+            assert f"{kind} 2.1" in text and f"{kind} 1" not in text.replace(f"{kind} 2.1", ""), (path, kind)

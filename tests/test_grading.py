@@ -193,7 +193,9 @@ def test_assignments_are_student_notebooks_in_the_zip_and_linked_from_their_page
     text = "".join(p.read_text() for p in written)
     assert "_autograder" not in text and "nodebook_hidden" not in text
     context = {"body": "<h1>Assignment 1</h1><p>x</p>", "pathto": lambda p, resource=0: f"../../{p}"}
-    app = SimpleNamespace(builder=SimpleNamespace(format="html"))
+    (tmp_path / "_config.yml").write_text("title: t\n")
+    app = SimpleNamespace(srcdir=str(tmp_path), builder=SimpleNamespace(format="html"),
+                          config=SimpleNamespace(nodebook_pdf=False))
     ext.chapter_links(app, "book/assignments/ch1", "page.html", context, None)
     assert 'href="../../notebooks/assignment-ch1.ipynb" download' in context["body"]
 

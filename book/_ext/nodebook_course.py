@@ -34,11 +34,16 @@ from nodebook.booktools.pdf import CHROMIUM, will_print
 from nodebook.booktools.references import Bibliography
 from nodebook.booktools.settings import NOTEBOOKS_DIR, SLIDES_DIR
 from nodebook.booktools.slides import REVEAL_DIR, slides_html
+from nodebook.booktools.teaching import teaching_notes
+from nodebook.config import CHAPTERS
 
 logger = logging.getLogger(__name__)
 HERE = Path(__file__).resolve().parent
 STATIC_SRC = HERE.parent / "_static"
 CSS = "nodebook-course.css"
+PRINT_JS = "nodebook-print.js"  # plotly figures redrawn at the paper's width before printing
+ASSIGNMENTS = "book/assignments/"
+BINDER_DIR = "binder"  # repo2docker's folder; copied into the site root (the pages branch is what launches)
 _LAUNCH_KEYS = ("binderhub_url", "jupyterhub_url", "colab_url", "deepnote_url", "jupyterlite_url", "thebe")
 
 
@@ -65,23 +70,34 @@ def copy_static(app: Sphinx) -> None:
     static = Path(app.outdir) / "_static"
     shutil.copytree(STATIC_SRC / REVEAL_DIR, static / REVEAL_DIR, dirs_exist_ok=True)
     shutil.copy2(STATIC_SRC / CSS, static / CSS)
+    shutil.copy2(STATIC_SRC / PRINT_JS, static / PRINT_JS)
+
+
+def _page_chapter(app: Sphinx, pagename: str) -> str | None:
+    """The chapter stem a page's links are about: the chapter itself, or for ``book/assignments/chN`` the
+    chapter N it grades (students launch that chapter's learner notebook to work in); else None."""
+    if pagename.startswith("chapters/"):
+        return pagename.rsplit("/", 1)[1]
+    if pagename.startswith(ASSIGNMENTS):
+        return CHAPTERS.get(pagename.removeprefix(ASSIGNMENTS))
+    return None
 
 
 def chapter_links(app: Sphinx, pagename: str, templatename: str, context: dict, doctree) -> None:
-    """html-page-context (after the theme's buttons): notebook, slides, PDF and launch links on a chapter."""
-    if app.builder.format == "html" and pagename.startswith("book/assignments/ch") and "body" in context:
-        url = context["pathto"](f"{NOTEBOOKS_DIR}/{ASSIGNMENT_NB.format(stem=pagename.rsplit('/', 1)[1])}", 1)
-        bar = (f'<p class="nodebook-chapter-links"><a class="nodebook-notebook" href="{html.escape(url)}" download>'
-               "Assignment notebook (.ipynb)</a></p>")
-        body = context["body"]
-        cut = body.find("</h1>")
-        context["body"] = body[:cut + 5] + bar + body[cut + 5:] if cut >= 0 else bar + body
+    """html-page-context (after the theme's buttons): notebook, slides, PDF and launch links on a chapter,
+    and on an assignment (its own notebook to download, and the graded chapter's notebook, launched)."""
+    stem = _page_chapter(app, pagename)
+    if app.builder.format != "html" or stem is None or "body" not in context:
         return
-    if app.builder.format != "html" or not pagename.startswith("chapters/") or "body" not in context:
-        return
-    stem, pathto = pagename.rsplit("/", 1)[1], context["pathto"]
-    links = [("Notebook (.ipynb)", pathto(f"{NOTEBOOKS_DIR}/{stem}.ipynb", 1), "notebook", True),
-             ("Slides", pathto(f"{SLIDES_DIR}/{stem}.html", 1), "slides", False)]
+    pathto = context["pathto"]
+    assignment = not pagename.startswith("chapters/")
+    links = []
+    if assignment:
+        own = ASSIGNMENT_NB.format(stem=pagename.rsplit("/", 1)[1])
+        links.append(("Assignment notebook (.ipynb)", pathto(f"{NOTEBOOKS_DIR}/{own}", 1), "assignment", True))
+    links += [("Chapter notebook (.ipynb)" if assignment else "Notebook (.ipynb)",
+               pathto(f"{NOTEBOOKS_DIR}/{stem}.ipynb", 1), "notebook", True),
+              ("Slides", pathto(f"{SLIDES_DIR}/{stem}.html", 1), "slides", False)]
     if app.config.nodebook_pdf:  # no link to a PDF this machine will not print
         links.append(("Book (PDF)", pathto(STUDENT_PDF, 1), "pdf", False))
     launch = launch_links(_settings(app), stem)
@@ -161,6 +177,19 @@ def write_assignment_notebooks(root: Path, site_nb: Path, zip_path: Path | None 
     return written
 
 
+def write_binder(root: Path, out: Path, settings) -> None:
+    """``binder/`` into the site: Binder builds the pages branch (where the learner notebooks are), so its
+    environment files must be there; with a repository URL, nodebook itself is installed from it too."""
+    src = root / BINDER_DIR
+    if not src.is_dir():
+        return
+    dest = out / BINDER_DIR
+    shutil.copytree(src, dest, dirs_exist_ok=True)
+    if settings.install_spec:
+        reqs = dest / "requirements.txt"
+        reqs.write_text(reqs.read_text().rstrip("\n") + f"\n{settings.install_spec}\n")
+
+
 def write_course_files(app: Sphinx, exception) -> None:
     """build-finished: notebooks (+ zip) and slides, from the execution cache of this build."""
     if exception is not None or app.builder.format != "html":
@@ -177,6 +206,7 @@ def write_course_files(app: Sphinx, exception) -> None:
     for path, left in written.leftovers.items():
         logger.warning(f"[nodebook_course] {path} keeps MyST Jupyter cannot render: {left[:3]}", type="nodebook",
                        subtype="myst")
+    write_binder(root, out, settings)
     site_nb = out / NOTEBOOKS_DIR
     site_nb.mkdir(parents=True, exist_ok=True)
     for path in [*written.student, written.zip]:
@@ -185,6 +215,7 @@ def write_course_files(app: Sphinx, exception) -> None:
     bib = Bibliography(root / "book" / "references.bib", settings.site_url)
     (out / SLIDES_DIR).mkdir(exist_ok=True)
     labels = chapter_labels(list(chapters.values()))
+    course = (root / "book" / "course.md").read_text() if (root / "book" / "course.md").is_file() else ""
     for docname, source in chapters.items():
         nb = executed_notebook(source, cache)
         if nb is None:
@@ -195,7 +226,9 @@ def write_course_files(app: Sphinx, exception) -> None:
                       ref=lambda label: (labels[label][0], f"{labels[label][1].removesuffix('.ipynb')}.html")
                       if label in labels else None)
         title = app.env.titles[docname].astext() if docname in app.env.titles else source.stem
-        page = slides_html(nb, ctx, title=title, chapter_url=f"../{docname}.html", source=source)
+        key = next((k for k, stem in CHAPTERS.items() if stem == source.stem), "")
+        page = slides_html(nb, ctx, title=title, chapter_url=f"../{docname}.html", source=source,
+                           notes=teaching_notes(course, key) if key else "")
         (out / SLIDES_DIR / f"{source.stem}.html").write_text(page)
     logger.info(f"[nodebook_course] {len(written.student)} learner notebooks, {len(assignments)} assignment "
                 f"notebooks, {STUDENT_ZIP}, "
@@ -209,6 +242,7 @@ def setup(app: Sphinx) -> dict:
     app.add_config_value("nodebook_pdf", will_print(), "env")
     app.add_directive("nodebook-downloads", DownloadsDirective)
     app.add_css_file(CSS)
+    app.add_js_file(PRINT_JS)
     app.connect("config-inited", keep_launch_buttons_from_theme)
     app.connect("builder-inited", copy_static)
     app.connect("html-page-context", chapter_links, priority=510)

@@ -404,3 +404,97 @@ def test_print_keeps_solutions_folded(chromium, book_url, docname):
         v.assert_clean()
     finally:
         v.context.close()
+
+
+# ------------------------------------------------------------------------ rendered right everywhere
+# Text a reader should never see: Markdown or MyST that was not rendered. Code, maths and the page's own
+# scripts are skipped; what is left is prose, tables and outputs.
+RAW_TEXT_JS = r"""() => {
+  const root = document.querySelector('main') || document.querySelector('.reveal') || document.body;
+  const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT, {acceptNode: n =>
+    n.parentElement.closest('pre, code, script, style, textarea, mjx-container, .highlight, .math, aside.notes')
+      ? NodeFilter.FILTER_REJECT : NodeFilter.FILTER_ACCEPT});
+  const text = [];
+  for (let n; (n = walker.nextNode());) text.push(n.textContent);
+  const all = text.join('\n');
+  const found = [];
+  const patterns = {
+    'pipe table': /^\s*\|[^\n|]*\|[^\n]*\|\s*$|\|\s*:?-{3,}:?\s*\|/m,
+    'MyST role': /\{(glue|glue:text|glue:md|ref|numref|doc|cite|cite:p|cite:t|eq|term|download)\}`/,
+    'MyST directive': /```\{[\w-]+\}|^:::\{?[\w-]*\}?/m,
+    'MyST target': /^\(([\w-]+)\)=\s*$/m,
+    'Markdown emphasis': /(^|\s)\*\*[^*\n]{1,80}\*\*(\s|[.,;:]|$)/m,
+  };
+  for (const [what, re] of Object.entries(patterns)) {
+    const m = all.match(re);
+    if (m) found.push(`${what}: ${JSON.stringify(all.slice(Math.max(0, m.index - 40), m.index + 80))}`);
+  }
+  return found;
+}"""
+
+
+def test_no_raw_markdown_or_myst(visit):
+    """No pipe table, MyST role/directive/target or Markdown bold shows as text (e.g. a chapter's
+    `display(Markdown(table))` rendered as CommonMark, which has no tables)."""
+    raw = visit.page.evaluate(RAW_TEXT_JS)
+    assert not raw, f"{visit.docname}: unrendered Markdown/MyST: {raw}"
+
+
+PRINT_WIDTH_PX = 640  # book/_static/nodebook-print.js: A4 less the margins (688 px) less the article padding
+
+
+@pytest.mark.parametrize("docname", [d for d in DOCNAMES if d.startswith("chapters/")])
+def test_plotly_figures_fit_the_print_width(chromium, book_url, docname):
+    """Opened on a wide screen and then printed: every plotly figure fits the paper (it was cut on the right)."""
+    v = open_page(chromium, book_url, docname)
+    try:
+        v.page.evaluate("window.dispatchEvent(new Event('beforeprint'))")
+        v.page.emulate_media(media="print")
+        v.page.wait_for_timeout(500)
+        widths = v.page.evaluate("""() => Array.from(document.querySelectorAll('.js-plotly-plot')).map(gd =>
+          Math.max(...Array.from(gd.querySelectorAll('.main-svg')).map(s => s.getBoundingClientRect().width)))""")
+        too_wide = [round(w) for w in widths if w > PRINT_WIDTH_PX + 1]
+        assert not too_wide, f"{docname}: plotly figures wider than the page ({PRINT_WIDTH_PX} px): {too_wide}"
+    finally:
+        v.context.close()
+
+
+SLIDE_HEIGHTS_JS = """async () => {
+  if (window.MathJax && MathJax.startup) await MathJax.startup.promise;
+  await new Promise(done => setTimeout(done, 300));
+  return Array.from(document.querySelectorAll('.reveal .slides > section')).map((s, i) => ({
+    index: i, height: s.scrollHeight, title: ((s.querySelector('h2, h3, h4') || {}).innerText || '').slice(0, 40)}));
+}"""
+
+
+@pytest.mark.parametrize("docname", CHAPTERS)
+def test_slides_fit_their_frame_and_render(chromium, book_url, docname):
+    """Every slide fits reveal.js's 1280x760 frame; the title slide lists the chapter's objectives and
+    carries the course's teaching notes as speaker notes; no raw Markdown/MyST on any slide."""
+    stem = docname.rsplit("/", 1)[1]
+    v = open_page(chromium, book_url, f"slides/{stem}")
+    try:
+        slides = v.page.evaluate(SLIDE_HEIGHTS_JS)
+        tall = [s for s in slides if s["height"] > 760]
+        assert not tall, f"{stem}: slides taller than the 760 px frame: {tall}"
+        title = v.page.locator(".reveal .slides > section").first
+        assert title.locator(".objectives li").count() >= 3, f"{stem}: no objectives on the title slide"
+        assert title.locator("h2 ol, h2 li").count() == 0, f"{stem}: the title became a numbered list"
+        assert "In class" in title.locator("aside.notes").inner_text(), f"{stem}: no teaching notes"
+        raw = v.page.evaluate(RAW_TEXT_JS)
+        assert not raw, f"{stem} slides: unrendered Markdown/MyST: {raw}"
+    finally:
+        v.context.close()
+
+
+def test_pdf_print_page_has_no_raw_markdown(chromium, book_url, html_dir):
+    """The student PDF is printed from pdf/book.html: under print media it shows no raw table or MyST."""
+    if not (html_dir / "pdf" / "book.html").is_file():
+        pytest.skip("no printed book (make pdf)")
+    v = open_page(chromium, book_url, "pdf/book")
+    try:
+        v.page.emulate_media(media="print")
+        raw = v.page.evaluate(RAW_TEXT_JS)
+        assert not raw, f"the PDF's pages: unrendered Markdown/MyST: {raw}"
+    finally:
+        v.context.close()

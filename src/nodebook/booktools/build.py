@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import warnings
 import zipfile
 from dataclasses import dataclass, field
@@ -93,6 +94,7 @@ def write_notebooks(out_dir: str | Path, root: str | Path | None = None, *, cach
             ctx = Context(glue=glue, cite=bib.cite, ref=labels.get, doc=doc)
             nb = to_notebook(text, student=student, ctx=ctx, settings=settings, bibliography=bib,
                              path=_shown_path(source, root))
+            number_exercises(nb, source.stem)
             nbformat.validate(nb)
             nbformat.write(nb, target)
             bucket.append(target)
@@ -109,6 +111,21 @@ def _shown_path(source: Path, root: Path) -> str:
         return str(source.relative_to(root))
     except ValueError:
         return str(source)
+
+
+_EXERCISE_NUMBER = re.compile(r"^((?:###|####) (?:<a id=\"[^\"]*\"></a>)?(?:Exercise|Solution to exercise) |"
+                              r"# Your answer to exercise )(\d+)", re.M)
+
+
+def number_exercises(nb, stem: str) -> None:
+    """Exercise numbers as the site shows them (book/_ext/nodebook_numbers.py): ``2.3`` in Chapter 2."""
+    prefix = f"{int(stem[:2])}." if stem[:2].isdigit() else ""
+    if not prefix:
+        return
+    for cell in nb.cells:
+        tags = cell.get("metadata", {}).get("tags", [])
+        if {"exercise", "exercise-answer", "solution"} & set(tags):
+            cell.source = _EXERCISE_NUMBER.sub(lambda m: f"{m[1]}{prefix}{m[2]}", cell.source, count=1)
 
 
 def labels_title(labels: dict[str, tuple[str, str]], stem: str) -> str:

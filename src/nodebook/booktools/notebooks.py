@@ -69,13 +69,22 @@ def chapter_labels(chapters: list[Path]) -> dict[str, tuple[str, str]]:
     return labels
 
 
+TORCH_PIN = "2.13.0"  # requirements.txt's torch (tests/test_book.py checks they agree)
+
+
 def install_source(settings: Settings) -> str:
     """The first cell of a learner notebook: install the package where it is missing (Colab, Binder)."""
     head = ("# The book's package and the libraries the chapters use. In a clone where `make venv` (or\n"
             "# `pip install .`) ran, this does nothing.\nimport importlib.util\n\n")
     if settings.install_spec:
+        # Colab has torch; a bare JupyterHub/Binder image may not, and PyPI's wheel bundles CUDA (GBs):
+        # the CPU wheel of the pinned version first, then the package (which then finds torch satisfied).
         return head + ('if importlib.util.find_spec("nodebook") is None:\n'
                        "    import subprocess, sys\n\n"
+                       '    if importlib.util.find_spec("torch") is None:\n'
+                       '        subprocess.check_call([sys.executable, "-m", "pip", "install", "--quiet", '
+                       f'"torch=={TORCH_PIN}",\n'
+                       '                               "--extra-index-url", "https://download.pytorch.org/whl/cpu"])\n'
                        f'    subprocess.check_call([sys.executable, "-m", "pip", "install", "--quiet", '
                        f'"{settings.install_spec}"])\n')
     return head + ('if importlib.util.find_spec("nodebook") is None:\n'

@@ -18,6 +18,7 @@ from pathlib import Path
 
 PRINT_HTML = "pdf/book.html"  # under the site
 CHROMIUM = "/usr/bin/chromium"
+PRINT_WIDTH_PX = 680  # A4 (210 mm) less 2 x 14 mm margins, at 96 px per inch: about 688 px
 _PRINT_CSS = """
 @page { size: A4; margin: 16mm 14mm 18mm; }
 body { background: #fff; }
@@ -122,7 +123,9 @@ def print_pdf(page: Path, out: Path, *, chromium: str = CHROMIUM, timeout_s: flo
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=chromium, args=["--no-sandbox", "--disable-gpu"])
         try:
-            context = browser.new_context()
+            # Lay the page out at the printable width (A4 less the margins), so plotly draws its figures
+            # that wide (it sizes them when drawn; at the default 1280 px they were cut off on paper).
+            context = browser.new_context(viewport={"width": PRINT_WIDTH_PX, "height": 1000})
             context.route("**/*", lambda r: r.continue_() if r.request.url.startswith("file:") else (
                 refused.append(r.request.url), r.abort()))
             tab = context.new_page()
@@ -133,6 +136,7 @@ def print_pdf(page: Path, out: Path, *, chromium: str = CHROMIUM, timeout_s: flo
             tab.wait_for_function("() => Array.from(document.querySelectorAll('.plotly-graph-div'))"
                                   ".every(gd => gd.querySelector('.main-svg'))", timeout=30_000)
             tab.emulate_media(media="print")
+            tab.evaluate("() => window.dispatchEvent(new Event('beforeprint'))")  # the site's print hook
             footer = ('<div style="font-size:8px; width:100%; text-align:center; color:#666">'
                       '<span class="pageNumber"></span> / <span class="totalPages"></span></div>')
             tab.pdf(path=str(out), format="A4", print_background=True, display_header_footer=True,

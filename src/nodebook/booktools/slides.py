@@ -101,30 +101,55 @@ def _first_paragraph(text: str) -> str:
     for para in re.split(r"\n\s*\n", text):
         para = para.strip()
         if para and not para.startswith((">", "$$", "<a ", "|", "```", "-", "*")):
-            return para
+            return re.split(r"\n(?=>|\$\$|```|\|)", para, maxsplit=1)[0].strip()  # up to a quote/maths/fence
     return ""
 
 
-def slide_sections(nb, ctx: Context, source=None) -> list[str]:
-    """``<section>`` elements: title, then per section its heading/equations/list, then its figures
-    (``source``: the chapter's path, named in errors)."""
+def _first_sentences(text: str, max_chars: int = 200) -> str:
+    """The paragraph's first sentences, up to ``max_chars`` (a title slide shows the gist, not the prose)."""
+    out = ""
+    for sentence in re.split(r"(?<=[.?!])\s+", text.strip()):
+        if out and len(out) + len(sentence) > max_chars:
+            break
+        out = f"{out} {sentence}".strip()
+    return out
+
+
+def _inline(text: str) -> str:
+    """One line of Markdown as inline HTML ("1. Title" stays a title, not a numbered list)."""
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("commonmark").renderInline(text)
+
+
+def _title_slide(title: str, text: str, notes: str) -> str:
+    """Title, the chapter's gist and its learning objectives on one slide; the teaching notes as speaker notes."""
+    goals = _LIST.findall(text.replace("> ", ""))
+    objectives = (f'<div class="objectives"><h4>Learning objectives</h4>{_markdown(goals[0])}</div>'
+                  if goals else "")
+    lead = _first_sentences(_first_paragraph(text))
+    aside = f'<aside class="notes">{notes}</aside>' if notes else ""
+    return f'<section class="title-slide"><h2>{_inline(title)}</h2><p class="lead">{_inline(lead)}</p>' \
+           f"{objectives}{aside}</section>"
+
+
+def slide_sections(nb, ctx: Context, notes: str = "", source=None) -> list[str]:
+    """``<section>`` elements: a title slide (gist, objectives, ``notes`` as speaker notes: HTML), then per
+    section its heading/equations/list, then its figures (``source``: the chapter's path, named in errors)."""
     slides = []
     for sec in _sections(nb, ctx, source):
-        title = _markdown(sec["title"]).strip().removeprefix("<p>").removesuffix("</p>")
+        title = _inline(sec["title"])
         if sec["title"].lower().startswith(("references", "bibliography")):
             continue
         text = re.sub(r"^>.*$", "", sec["text"], flags=re.M) if sec["level"] > 1 else sec["text"]
         equations = [m["tex"].strip() for m in _DISPLAY_MATH.finditer(text)][:MAX_EQUATIONS]
         lists = _LIST.findall(text)
         body = []
-        if sec["level"] == 1:
+        if sec["level"] == 1 and not slides:
+            slides.append(_title_slide(sec["title"], text, notes))
+            body = None
+        elif sec["level"] == 1:
             body.append(_markdown(_first_paragraph(text)))
-            goals = _LIST.findall(sec["text"].replace("> ", ""))
-            if goals:
-                slides.append(f"<section><h2>{title}</h2>{body[0]}</section>")
-                slides.append(f'<section><h3>Learning objectives</h3><div class="list">{_markdown(goals[0])}'
-                              "</div></section>")
-                body = None
         else:
             body += [f'<div class="equation">\\[{html.escape(tex)}\\]</div>' for tex in equations]
             items = [item for lst in lists for item in re.split(r"\n(?=[-*] )", lst.strip())][:MAX_ITEMS]
@@ -141,10 +166,12 @@ def slide_sections(nb, ctx: Context, source=None) -> list[str]:
 
 
 def slides_html(nb, ctx: Context, *, title: str, chapter_url: str, static: str = "../_static",
-                source=None) -> str:
+                notes: str = "", source=None) -> str:
     """A complete reveal.js page for a chapter (``static``: the site's ``_static`` relative to the page;
-    ``source``: the chapter's ``Path``, named with the line in a solution error)."""
-    sections = slide_sections(nb, ctx, source)
+    ``notes``: HTML of the teaching notes, as reveal.js speaker notes: hidden on the slides, shown with ``?notes``
+    in the URL or in any reveal.js speaker view; ``source``: the chapter's ``Path``, named with the line in a
+    solution error)."""
+    sections = slide_sections(nb, ctx, notes, source)
     sections[0] = sections[0].replace("</section>", f'<p class="back"><a href="{html.escape(chapter_url)}">'
                                                     "Read the chapter</a></p></section>", 1)
     has_plotly = any(_PLOTLY_MARK in s for s in sections)
@@ -167,8 +194,20 @@ def slides_html(nb, ctx: Context, *, title: str, chapter_url: str, static: str =
 </div></div>
 <script src="{static}/{REVEAL_DIR}/reveal.js"></script>
 <script>
-Reveal.initialize({{hash: true, width: 1280, height: 760, margin: 0.04, center: false, transition: "none"}});
+Reveal.initialize({{hash: true, width: 1280, height: 760, margin: 0.04, center: false, transition: "none",
+                   // the teaching notes: hidden; `?notes` in the URL shows them under the slides (the presenter's copy)
+                   showNotes: new URLSearchParams(location.search).has("notes")}});
 // plotly sizes a figure when it is drawn; slides that were hidden then are resized when shown.
+// A slide whose content is taller than the frame is set in a smaller type until it fits (after MathJax).
+function fitSlides() {{
+  document.querySelectorAll(".reveal .slides > section").forEach(section => {{
+    let size = 100;
+    while (section.scrollHeight > 760 && size > 55) {{ size -= 5; section.style.fontSize = size + "%"; }}
+  }});
+}}
+window.addEventListener("load", () =>
+  (window.MathJax && MathJax.startup ? MathJax.startup.promise : Promise.resolve()).then(fitSlides));
+Reveal.on("ready", fitSlides);
 Reveal.on("slidechanged", event => {{
   if (window.Plotly) event.currentSlide.querySelectorAll(".plotly-graph-div").forEach(gd => Plotly.Plots.resize(gd));
 }});
