@@ -33,8 +33,7 @@ If memory forces the adjoint, give it an implicit backward solver (``adjoint_met
 explicit one is limited by stability, not accuracy) and output times close enough that each backward
 interval restarts ``z`` from the stored forward solution before it drifts.
 
-The whole state is one Newton unknown, so the Jacobian is ``numel(y) × numel(y)``: meant for small stiff
-systems, not for a batch of thousands of neural-ODE states.
+The whole state is one Newton unknown (a ``numel(y) × numel(y)`` Jacobian): meant for small stiff systems.
 References: Alexander (1977); Hairer & Wanner, *Solving ODEs II*, §IV.6 and §IV.8.
 """
 
@@ -50,8 +49,7 @@ from ._newton import jacobian as _jacobian
 from ._stats import SolverError, SolverStats
 
 GAMMA = 1.0 - 1.0 / math.sqrt(2.0)
-MAX_HALVINGS = 8
-"""A fixed step whose Newton iteration fails is split in halves at most this many times."""
+MAX_HALVINGS = 8  # a fixed step whose Newton iteration fails is split in halves at most this many times
 
 
 def _rms(x: torch.Tensor) -> float:
