@@ -166,3 +166,28 @@ def test_no_time_gradient_when_t_does_not_require_grad():
         kw = {"adjoint_params": ()} if solver is odeint_adjoint else {}
         solver(decay, y0, t, **kw)[-1].sum().backward()
         assert t.grad is None
+
+
+# ------------------------------------------------------------------ float64 times, float32 state
+def _cos_field(t, y):
+    return torch.cos(100 * t) * torch.ones_like(y)
+
+
+@pytest.mark.parametrize("method", ["dopri5", "rk4", "sdirk2"])
+def test_float64_times_far_from_zero_with_a_float32_state_are_refused_not_rounded(method):
+    # f sees t in y0's dtype (as in torchdiffeq); near 1e6 float32 resolves t only to 0.06, so
+    # cos(100 t) would be evaluated at the wrong times and the float32 answer silently wrong.
+    t = 1e6 + torch.linspace(0, 1, 11, dtype=F64)
+    opts = {"step_size": 0.01} if method == "rk4" else None
+    with pytest.raises(ValueError, match=r"t is float64 but y0 is float32.*1e\+06.*y0\.double\(\)"):
+        odeint(_cos_field, torch.zeros(1), t, method=method, options=opts)
+
+
+@pytest.mark.parametrize("method", ["dopri5", "rk4"])
+def test_float64_times_near_zero_with_a_float32_state_agree_with_a_float64_solve(method):
+    t = torch.linspace(0, 1, 11, dtype=F64)
+    opts = {"step_size": 0.01} if method == "rk4" else None
+    y32 = odeint(_cos_field, torch.zeros(1), t, method=method, options=opts)
+    y64 = odeint(_cos_field, torch.zeros(1, dtype=F64), t, method=method, options=opts)
+    assert y32.dtype == torch.float32
+    assert float((y32.double() - y64).abs().max()) < 1e-5

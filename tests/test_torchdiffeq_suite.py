@@ -20,7 +20,8 @@ from nodebook import odeint, odeint_adjoint
 
 F64 = torch.float64
 FIXED = {"euler": "euler", "midpoint": "midpoint", "rk4": "rk38", "rk4-classical": "rk4"}
-METHODS = {**FIXED, "dopri5": "dopri5"}  # torchdiffeq's name (or ours) -> nodebook's
+METHODS = {**FIXED, "dopri5": "dopri5", "sdirk2": "sdirk2"}  # torchdiffeq's name (or ours) -> nodebook's
+IMPLICIT = ("sdirk2",)  # their FIXED_IMPLICIT_METHODS that nodebook has
 
 
 class ConstantODE(torch.nn.Module):
@@ -175,7 +176,8 @@ def solver_cases():
     for reverse in (False, True):
         for dtype in (torch.float32, F64):
             for method in METHODS:
-                for ode in (PROBLEMS if method == "dopri5" else ("constant",)):
+                odes = PROBLEMS if method == "dopri5" else ("constant", "exp") if method in IMPLICIT else ("constant",)
+                for ode in odes:
                     yield pytest.param(reverse, dtype, method, ode,
                                        id=f"{'reverse' if reverse else 'forward'}-{str(dtype)[6:]}-{method}-{ode}")
 

@@ -92,6 +92,7 @@ def solve(func, y0: torch.Tensor | tuple[torch.Tensor, ...], t: torch.Tensor, *,
         func, y0 = packed.wrap(func), packed.flat
     _check.check_y0(y0)
     t_out = _check.check_t(t, y0)
+    _check.check_time_precision(t_out, t, y0)
     cls = SOLVERS[method]
     opts = _check.check_options(options, method, cls.option_names)
     if cls.adaptive:

@@ -60,6 +60,32 @@ def check_t(t: Any, y0: torch.Tensor) -> list[float]:
     return times
 
 
+TIME_RESOLUTION = 1e-5
+"""The largest rounding of a time, relative to the span, that :func:`check_time_precision` accepts."""
+
+
+def check_time_precision(times: list[float], t: torch.Tensor, y0: torch.Tensor) -> None:
+    """Refuse times that ``y0``'s dtype cannot hold when ``t`` has a finer dtype than ``y0``.
+
+    ``func`` gets ``t`` in ``y0``'s dtype (as in torchdiffeq: a network sees one dtype). Near 0 that
+    rounding is harmless; far from 0 (``t = 1e6 + ...`` in float64 with a float32 ``y0``) it moves the
+    times by a sizeable part of the span, and the answer would be silently wrong.
+    """
+    eps_t = torch.finfo(t.dtype).eps if t.is_floating_point() else 0.0  # integer times are exact
+    if len(times) < 2 or eps_t >= torch.finfo(y0.dtype).eps:
+        return
+    span = abs(times[-1] - times[0])
+    far = max(abs(times[0]), abs(times[-1]))
+    rounding = torch.finfo(y0.dtype).eps / 2 * far
+    if rounding > TIME_RESOLUTION * span:
+        raise ValueError(
+            f"t is {str(t.dtype)[6:]} but y0 is {str(y0.dtype)[6:]}: func(t, y) gets t in y0's dtype, and near "
+            f"t={far:g} that dtype holds a time only to within {rounding:.2g}, {rounding / span:.1e} of the span "
+            f"{span:g} (at most {TIME_RESOLUTION:g} is accepted), so f would be evaluated at the wrong times. "
+            "Solve in float64 (y0.double()), or shift the times to start near 0 (t - t[0]) and add the "
+            "offset inside func.")
+
+
 def check_func(func: Any) -> None:
     if not callable(func):
         raise TypeError(f"func must be callable as func(t, y); got {_describe(func)}")

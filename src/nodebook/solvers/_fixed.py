@@ -13,41 +13,45 @@ from ._tableau import ButcherTableau, _combine, rk_stages
 MAX_GRID_STEPS = 10_000_000
 """The most steps a ``step_size`` may ask for; beyond it the grid alone would fill the memory."""
 
+_F32 = torch.finfo(torch.float32).eps
 
-def make_grid(t_out: list[float], step_size: float | None) -> list[float]:
-    """The times the solver steps through.
 
-    Without ``step_size`` the grid is ``t_out`` itself (one step per output interval, as in
-    torchdiffeq). With it, the grid is ``t0 + k * step_size`` merged with the output times, so the
-    solver lands exactly on each of them and outputs are never interpolated.
+def steps_per_interval(t_out: list[float], step_size: float | None) -> list[int]:
+    """How many equal steps each output interval ``[t_out[k-1], t_out[k]]`` is split into.
+
+    Without ``step_size``: one per interval (as torchdiffeq). With it: the fewest equal steps no longer
+    than ``step_size``, give or take round-off of the times. A gap that exceeds ``step_size`` only by
+    round-off (float32 times against a step computed in float64, say) is one step, not a step plus a
+    sliver: the slack is 64 ulps of the largest time in the dtype the times are exact in.
 
     Raises:
         ValueError: ``step_size`` would need more than :data:`MAX_GRID_STEPS` steps.
     """
     if step_size is None:
-        return list(t_out)
+        return [1] * (len(t_out) - 1)
     t0, t1 = t_out[0], t_out[-1]
-    direction = 1.0 if t1 > t0 else -1.0
     needed = abs(t1 - t0) / step_size
     if needed > MAX_GRID_STEPS:
         raise ValueError(
             f"options['step_size']={step_size:g} over the span {abs(t1 - t0):g} would need {math.ceil(needed):,} "
             f"steps, more than the limit of {MAX_GRID_STEPS:,}; use a larger step_size or method='dopri5'")
-    n = math.floor(needed + 1e-9)
-    grid = [t0 + direction * k * step_size for k in range(n + 1)]
-    merged = sorted(set(grid) | set(t_out), reverse=direction < 0)
-    # Drop grid points that sit within round-off of an output time: a tiny step adds error, not accuracy.
-    # Output times themselves are never dropped, however close together the user put them.
-    tol = 1e-9 * max(abs(t0), abs(t1), step_size)
-    outs = set(t_out)
-    kept: list[float] = []
-    for s in merged:
-        if kept and abs(s - kept[-1]) <= tol and not (s in outs and kept[-1] in outs):
-            if s in outs:
-                kept[-1] = s
-            continue
-        kept.append(s)
-    return kept
+    times = torch.tensor(t_out, dtype=torch.float64)
+    as_f32 = bool((times.float().double() == times).all())
+    eps = _F32 if as_f32 else torch.finfo(torch.float64).eps
+    slack = 64 * eps * max(abs(t0), abs(t1), step_size)
+    return [max(1, math.ceil((abs(b - a) - slack) / step_size)) for a, b in zip(t_out[:-1], t_out[1:], strict=True)]
+
+
+def make_grid(t_out: list[float], step_size: float | None) -> list[float]:
+    """The times the solver steps through: each output interval split into equal steps.
+
+    Every output time is on the grid exactly (outputs are never interpolated), and no step is a
+    round-off sliver. See :func:`steps_per_interval`.
+    """
+    grid = [t_out[0]]
+    for a, b, n in zip(t_out[:-1], t_out[1:], steps_per_interval(t_out, step_size), strict=True):
+        grid += [a + i * ((b - a) / n) for i in range(1, n)] + [b]
+    return grid
 
 
 class FixedStepSolver:
@@ -67,41 +71,31 @@ class FixedStepSolver:
 
     def integrate(self, func, y0: torch.Tensor, t_out: list[float], stats: SolverStats,
                   f0: torch.Tensor | None = None, t: torch.Tensor | None = None) -> torch.Tensor:
-        """Step through the grid; ``t``: the output times, passed when they require grad."""
-        grid = make_grid(t_out, self.step_size)
-        tg = torch.tensor(grid, dtype=y0.dtype, device=y0.device)
-        shift = _grid_shifts(grid, t_out, t, y0)
+        """Step through each output interval in equal steps; ``t``: the output times when they require grad.
+
+        With ``t`` the step times carry its graph: inside ``[t_{k-1}, t_k]`` the i-th of n steps starts at
+        ``t_{k-1} + (i/n)(t_k - t_{k-1})``, so it moves with both ends, and the result is differentiable
+        in every output time (the number of steps, chosen in floats, is a constant).
+        """
+        counts = steps_per_interval(t_out, self.step_size)
+        shift = None if t is None else [(s - s.detach()).to(y0.dtype) for s in t.unbind()]
         ys = [y0]
         y = y0
-        j = 1  # index of the next output time
-        for i in range(len(grid) - 1):
-            dt = grid[i + 1] - grid[i]
-            ti = tg[i]
-            if shift is not None:  # the same values, but moving with the output times under autograd
-                ti, dt = ti + shift[i], dt + (shift[i + 1] - shift[i])
-            ks = rk_stages(func, ti, dt, y, self.tableau, f0=f0 if i == 0 else None)
-            y = _combine(y, dt, self.tableau.b, ks)
-            stats.n_accepted += 1
-            if grid[i + 1] == t_out[j]:
-                ys.append(y)
-                j += 1
+        for k, n in enumerate(counts):
+            a, b = t_out[k], t_out[k + 1]
+            dt = (b - a) / n
+            ta = torch.tensor(a, dtype=y0.dtype, device=y0.device)
+            if shift is not None:  # the same values, moving with the output times under autograd
+                ta, dt = ta + shift[k], (b - a + (shift[k + 1] - shift[k])) / n
+            for i in range(n):
+                ti = ta if i == 0 else ta + i * dt
+                ks = rk_stages(func, ti, dt, y, self.tableau, f0=f0 if k == i == 0 else None)
+                y = _combine(y, dt, self.tableau.b, ks)
+            stats.n_accepted += n
+            ys.append(y)
         out = torch.stack(ys)
         _warn_if_not_finite(out, t_out, self.name)
         return out
-
-
-def _grid_shifts(grid: list[float], t_out: list[float], t: torch.Tensor | None,
-                 y0: torch.Tensor) -> list[torch.Tensor] | None:
-    """Per grid point, zero in value and one in derivative with respect to the time it moves with.
-
-    An output time moves with itself; a grid point between outputs is ``t0 + k * step_size`` and
-    moves with ``t0`` (as torchdiffeq's grid does).
-    """
-    if t is None:
-        return None
-    zero = [(s - s.detach()).to(y0.dtype) for s in t.unbind()]
-    index = {s: j for j, s in enumerate(t_out)}
-    return [zero[index.get(s, 0)] for s in grid]
 
 
 def _warn_if_not_finite(ys: torch.Tensor, t_out: list[float], method: str) -> None:
