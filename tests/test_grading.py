@@ -234,7 +234,7 @@ def test_normal_install_has_the_pages_and_no_hidden_checks(tmp_path):
     out = json.loads(done.stdout.strip().splitlines()[-1])
     assert out["file"].startswith(str(venv))
     assert out["minutes"] == [exercise_minutes(ROOT / "book" / "assignments" / f"ch{i}.md") for i in range(1, 8)]
-    assert not [f for f in out["files"] if "_autograder" in f or "hidden" in f or "solutions" in f]
+    assert not [f for f in out["files"] if "_autograder" in f or "hidden" in f or "solutions_ch" in f]
     grading = Path(out["file"]).parent / "grading"
     text = "".join(p.read_text() for p in grading.glob("*.py"))
     for secret in ("_reference_det", "_rk4_boundary", "_stage_value", "0.75**4", "matrix_exp", "Normal(",
