@@ -25,6 +25,12 @@ def _metrics(chapter):
     return copy.deepcopy(load_results(chapter)["metrics"])
 
 
+def _single(chapter):
+    """The chapter's single-seed record from before the 3-seed re-run (frozen in tests/data): the tests below
+    name its numbers and its one-seed wording."""
+    return json.loads((ROOT / "tests" / "data" / f"{chapter}_single_seed.json").read_text())
+
+
 # ----------------------------------------------------------------------------------------------- chapter 1
 def test_ch1_stiffness_sentence_is_fitted_not_typed():
     text = _text("01_odes_and_solvers")
@@ -74,23 +80,23 @@ def test_ch1_torchdiffeq_nfe_difference_names_both_causes():
 
 # ----------------------------------------------------------------------------------------------- chapter 2
 def test_ch2_circles_sentences_rendered_with_the_reference_run_do_not_say_not_1():
-    ref = evaluate("ch2", load_results("ch2"))
+    ref = evaluate("ch2", _single("ch2"))
     joined = " ".join(ref.values())
     assert "not 1" not in joined and "test accuracy 1.000" in joined
     assert "misclassifies" not in ref["circles_fit"]
     text = _text("02_resnet_euler")
     assert "and not 1" not in text and "stalls" not in text and "does not reach zero loss" not in text
     # the quick page's situation: the words follow the numbers
-    m = _metrics("ch2")
+    m = copy.deepcopy(_single("ch2")["metrics"])
     m["models"]["odenet"].update(test_acc=0.965, train_acc=0.965, test_errors=9)
     quick = evaluate("ch2", m)["circles_fit"]
     assert "misclassifies part of the training sample" in quick and "9 test points" in quick
 
 
 def test_ch2_cost_is_compared_on_the_same_data_only():
-    ref = evaluate("ch2", load_results("ch2"))  # a record without test_nfe: no comparison drawn
+    ref = evaluate("ch2", _single("ch2"))  # a record without test_nfe: no comparison drawn
     assert "says nothing about which is dearer" in ref["circles_cost"]
-    m = _metrics("ch2")
+    m = copy.deepcopy(_single("ch2")["metrics"])
     for name, n in (("resnet", 4), ("odenet", 26), ("anode", 26)):
         m["models"][name]["test_nfe"] = n
     cost = evaluate("ch2", m)["circles_cost"]
@@ -99,7 +105,7 @@ def test_ch2_cost_is_compared_on_the_same_data_only():
 
 
 def test_ch2_loosened_tolerance_is_strictly_looser_than_the_training_one():
-    m = _metrics("ch2")
+    m = copy.deepcopy(_single("ch2")["metrics"])
     sentence = evaluate("ch2", m)["loosened"]
     tol = float(re.search(r"Loosened to (\S+),", sentence).group(1))
     assert tol > 1e-3  # today's glue picked the training tolerance itself ("Loosened to 1e-03")
@@ -183,7 +189,7 @@ def test_ch2_cost_sentences_are_guarded_and_paper_numbers_glued():
 def test_ch2_verdicts_need_three_seeds_and_compare_losses_on_a_log_scale():
     from nodebook.seeds import merge
 
-    base = load_results("ch2")
+    base = _single("ch2")
     recs = []
     for i, (plain, aug) in enumerate(((1e-3, 1e-6), (3e-2, 2e-6), (1e-2, 5e-7))):
         r = copy.deepcopy(base)

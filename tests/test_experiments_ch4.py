@@ -226,7 +226,8 @@ def _record(n_seeds=3, shift=None):
 
     from nodebook import seeds
 
-    base = json.loads((ROOT / "results" / "ch4.json").read_text())
+    # the single-seed record of cf15703 (frozen in tests/data): the numbers these tests name are its numbers
+    base = json.loads((ROOT / "tests" / "data" / "ch4_single_seed.json").read_text())
     records = []
     for k in range(n_seeds):
         r = copy.deepcopy(base)
