@@ -350,7 +350,9 @@ def test_landing_page_links_student_zip_and_pdf(chromium, book_url):
         assert zip_link.count() == 1 and pdf_link.count() == 1
         with zipfile.ZipFile(io.BytesIO(_fetch(v.page, zip_link.evaluate("a => a.href")))) as zf:
             names = sorted(zf.namelist())
-        assert names == sorted(f"nodebook/{d.rsplit('/', 1)[1]}.ipynb" for d in CHAPTERS)
+        # the chapters' learner notebooks, and the graded assignments as notebooks (public checks only)
+        assignments = [f"assignment-{p.stem}.ipynb" for p in (ROOT / "book" / "assignments").glob("ch*.md")]
+        assert names == sorted([f"nodebook/{d.rsplit('/', 1)[1]}.ipynb" for d in CHAPTERS] + assignments)
         pdf = _fetch(v.page, pdf_link.evaluate("a => a.href"))
         assert pdf.startswith(b"%PDF"), "the landing page's PDF link is not a PDF"
         pages = len(re.findall(rb"/Type\s*/Page\b", pdf))
