@@ -206,3 +206,11 @@ def test_ch7_claims_are_made_from_the_numbers():
 def test_ch7_claims_fail_when_the_data_contradict_them(change, key):
     with pytest.raises(nb.claims.ClaimError, match=f"ch7 claim '{key}'"):
         nb.claims.evaluate("ch7", _record(**change))
+
+
+def test_reference_notes_prefix_seed_counts_and_say_whether_a_gpu_was_measured():
+    notes = ch7.claims.reference_notes(_record())
+    assert set(notes) == set(ch7.claims.REFERENCE_KEYS)
+    assert notes["reg_effect"].startswith("In the reference run (3 seed(s), mean ± standard error): ")
+    assert "no GPU number on this page is a measurement" in notes["gpu"]
+    assert set(ch7.claims.reference_notes(None).values()) == {"No reference run has been committed yet."}

@@ -34,22 +34,14 @@ def parse_override(text: str) -> tuple[str, Any]:
     return key.strip(), value
 
 
+_KINDS = ((bool, "true/false"), (int, "an integer"), (float, "a number"), (str, "text"), (list, "a list"),
+          (dict, "a table {...}"))  # bool before int: a bool is an int to isinstance
+
+
 def _describe(value: Any) -> str:
     if value is None:
         return "null"
-    if isinstance(value, bool):
-        return "true/false"
-    if isinstance(value, int):
-        return "an integer"
-    if isinstance(value, float):
-        return "a number"
-    if isinstance(value, str):
-        return "text"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, dict):
-        return "a table {...}"
-    return type(value).__name__
+    return next((name for kind, name in _KINDS if isinstance(value, kind)), type(value).__name__)
 
 
 def _shown(value: Any) -> str:

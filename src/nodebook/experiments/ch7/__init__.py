@@ -13,6 +13,7 @@ Each takes the chapter's :class:`~nodebook.config.Config` and returns plain numb
 from __future__ import annotations
 
 from ...config import Config
+from . import claims  # noqa: F401  (ch7.claims.reference_notes, used by the page)
 from .adjoints import MLPField, norm_accuracy, seminorm_comparison
 from .checks import check_backward_euler, check_seminorm
 from .devices import compile_effect, crossover, device_sweep, step_times

@@ -142,3 +142,23 @@ def precision_floor(record) -> str:
                    "float32 stops improving from a tolerance of {f32:.0e}, where float64 still improves "
                    "(its own floor: {f64}).", f32=f32 if f32 is not None else float("nan"),
                    f64="none within the tolerances tried" if f64 is None else f"{f64:.0e}")
+
+
+REFERENCE_KEYS = ("stiff_window", "stiff_cost", "stiff_tolerance", "reg_effect", "seminorm_effect", "devices",
+                  "precision_floor", "gpu")
+
+
+def reference_notes(record) -> dict[str, str]:
+    """The page's sentences about the committed reference run: every claim (the build fails when one the page
+    states outright no longer holds), prefixed with its seed count, and whether a GPU was measured."""
+    from ...claims import evaluate
+
+    if record is None:
+        return dict.fromkeys(REFERENCE_KEYS, "No reference run has been committed yet.")
+    notes = evaluate("ch7", record)
+    n = (record.get("seeds") or {}).get("n", 1)
+    notes["reg_effect"] = f"In the reference run ({n} seed(s), mean ± standard error): " + notes["reg_effect"]
+    notes["seminorm_effect"] = f"In the reference run ({n} seed(s)): " + notes["seminorm_effect"]
+    notes["gpu"] = ("its reference run measured one" if metrics_of(record)["devices"]["cuda"] else
+                    "the committed reference run had none, so no GPU number on this page is a measurement")
+    return notes
