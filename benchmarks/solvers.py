@@ -94,21 +94,35 @@ def interleaved_times(fns: dict, repeat: int, warmup: int, device) -> dict[str, 
     return times
 
 
+def measure(libs: dict, func: nn.Module, y0: torch.Tensor, t: torch.Tensor, kwargs: dict, repeat: int, warmup: int,
+            device) -> dict:
+    """One setting on every library: NFE of one training step each, interleaved step times, and the row's
+    common columns (milliseconds, time and NFE ratios, every repeat's time)."""
+    counter = nb.NFECounter(func)
+    nfe = {}
+    for lib, odeint in libs.items():
+        counter.reset()
+        make_step(odeint, counter, y0, t, kwargs)()
+        nfe[lib] = counter.nfe
+    times = interleaved_times({lib: make_step(f, func, y0, t, kwargs) for lib, f in libs.items()},
+                              repeat, warmup, device)
+    ms = {lib: 1e3 * statistics.median(v) for lib, v in times.items()}
+    return {"nodebook_ms": ms["nodebook"], "torchdiffeq_ms": ms["torchdiffeq"],
+            "time_ratio": ms["nodebook"] / ms["torchdiffeq"],
+            "nfe_nodebook": nfe["nodebook"], "nfe_torchdiffeq": nfe["torchdiffeq"],
+            "nfe_ratio": nfe["nodebook"] / nfe["torchdiffeq"],
+            "times_ms": {lib: [1e3 * x for x in v] for lib, v in times.items()}}
+
+
 def run(batch: int, dim: int, width: int, device: torch.device, dtype: torch.dtype, repeat: int, warmup: int,
         seed: int = 0) -> list[dict]:
     torch.manual_seed(seed)
     func = MLPDynamics(dim, width).to(device=device, dtype=dtype)
-    counter = nb.NFECounter(func)
     y0 = torch.randn(batch, dim, device=device, dtype=dtype)
     t = torch.tensor([0.0, 1.0], device=device, dtype=dtype)
     libs = {"nodebook": nb.odeint, "torchdiffeq": torchdiffeq.odeint}
     rows = []
     for method, setting, kwargs in SETTINGS:
-        nfe = {}
-        for lib, odeint in libs.items():
-            counter.reset()
-            make_step(odeint, counter, y0, t, kwargs)()
-            nfe[lib] = counter.nfe
         with torch.no_grad():
             stats = nb.solve(func, y0, t, **kwargs).stats
             # torchdiffeq's error estimate is exactly 2/3 of the standard Dormand–Prince one, so its tol
@@ -116,19 +130,9 @@ def run(batch: int, dim: int, width: int, device: torch.device, dtype: torch.dty
             nfe_looser = (nb.solve(func, y0, t, **{**kwargs, "rtol": 1.5 * kwargs["rtol"],
                                                    "atol": 1.5 * kwargs["atol"]}).stats.nfe
                           if method == "dopri5" else None)
-        times = interleaved_times({lib: make_step(odeint, func, y0, t, kwargs) for lib, odeint in libs.items()},
-                                  repeat, warmup, device)
-        ms = {lib: 1e3 * statistics.median(v) for lib, v in times.items()}
-        rows.append({
-            "method": method, "setting": setting,
-            "nodebook_ms": ms["nodebook"], "torchdiffeq_ms": ms["torchdiffeq"],
-            "time_ratio": ms["nodebook"] / ms["torchdiffeq"],
-            "nfe_nodebook": nfe["nodebook"], "nfe_torchdiffeq": nfe["torchdiffeq"],
-            "nfe_ratio": nfe["nodebook"] / nfe["torchdiffeq"],
-            "nodebook_accepted": stats.n_accepted, "nodebook_rejected": stats.n_rejected,
-            "nfe_nodebook_at_1.5tol": nfe_looser,
-            "times_ms": {lib: [1e3 * s for s in v] for lib, v in times.items()},
-        })
+        rows.append({"method": method, "setting": setting, **measure(libs, func, y0, t, kwargs, repeat, warmup, device),
+                     "nodebook_accepted": stats.n_accepted, "nodebook_rejected": stats.n_rejected,
+                     "nfe_nodebook_at_1.5tol": nfe_looser})
         print(format_row(rows[-1]), flush=True)
     rows += adjoint_rows(func, y0, t, repeat, warmup, device)
     return rows
@@ -152,25 +156,9 @@ def adjoint_rows(func: nn.Module, y0: torch.Tensor, t: torch.Tensor, repeat: int
     for method, setting, kwargs in ADJOINT:
         err = {lib: float((_param_grad(f, func, y0, t, kwargs).double() - exact).norm() / exact.norm())
                for lib, f in libs.items()}
-        counter = nb.NFECounter(func)
-        nfe = {}
-        for lib, odeint in libs.items():
-            counter.reset()
-            make_step(odeint, counter, y0, t, kwargs)()
-            nfe[lib] = counter.nfe
-        times = interleaved_times({lib: make_step(f, func, y0, t, kwargs) for lib, f in libs.items()},
-                                  repeat, warmup, device)
-        ms = {lib: 1e3 * statistics.median(v) for lib, v in times.items()}
-        rows.append({
-            "method": method, "setting": setting,
-            "nodebook_ms": ms["nodebook"], "torchdiffeq_ms": ms["torchdiffeq"],
-            "time_ratio": ms["nodebook"] / ms["torchdiffeq"],
-            "nfe_nodebook": nfe["nodebook"], "nfe_torchdiffeq": nfe["torchdiffeq"],
-            "nfe_ratio": nfe["nodebook"] / nfe["torchdiffeq"],
-            "grad_rel_error_nodebook": err["nodebook"], "grad_rel_error_torchdiffeq": err["torchdiffeq"],
-            "nfe_nodebook_at_1.5tol": None,
-            "times_ms": {lib: [1e3 * s for s in v] for lib, v in times.items()},
-        })
+        rows.append({"method": method, "setting": setting, **measure(libs, func, y0, t, kwargs, repeat, warmup, device),
+                     "grad_rel_error_nodebook": err["nodebook"], "grad_rel_error_torchdiffeq": err["torchdiffeq"],
+                     "nfe_nodebook_at_1.5tol": None})
         print(format_row(rows[-1]) + f"  grad error {err['nodebook']:.1e} / {err['torchdiffeq']:.1e}", flush=True)
     return rows
 
