@@ -123,21 +123,28 @@ def _leaks(source: str) -> tuple[list[str], list[str]]:
     return keys, phrases
 
 
+def _open_notebook(chromium, url: str):
+    """A JupyterLab page showing the notebook at ``url`` (its kernel picker accepted on a first start), and the
+    list its page errors are collected into."""
+    page = chromium.new_page(viewport={"width": 1400, "height": 900})
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(url, timeout=90_000)
+    page.wait_for_selector(".jp-Notebook .jp-CodeCell", timeout=90_000)
+    page.wait_for_timeout(3000)
+    if page.locator(".jp-Dialog").count():
+        page.locator(".jp-Dialog .jp-mod-accept").first.click()
+    return page, errors
+
+
 @pytest.mark.timeout(900)
 def test_learner_notebook_runs_all_cells_without_glue_keys_or_solutions(learner_lab, chromium):
     base, token = learner_lab
     source = (ROOT / CHAPTER).read_text()
     keys, phrases = _leaks(source)
     assert len(keys) > 10 and phrases, "the chapter should have glue keys and solutions to look for"
-    page = chromium.new_page(viewport={"width": 1400, "height": 900})
-    errors: list[str] = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
+    page, errors = _open_notebook(chromium, f"{base}/lab/tree/ch1.ipynb?token={token}")
     try:
-        page.goto(f"{base}/lab/tree/ch1.ipynb?token={token}", timeout=90_000)
-        page.wait_for_selector(".jp-Notebook .jp-CodeCell", timeout=90_000)
-        page.wait_for_timeout(3000)
-        if page.locator(".jp-Dialog").count():  # a kernel picker, on a first start
-            page.locator(".jp-Dialog .jp-mod-accept").first.click()
         page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
         page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
         # done when every code cell has an execution count and none is still running ([*])
@@ -164,16 +171,9 @@ def test_learner_notebook_runs_all_cells_without_glue_keys_or_solutions(learner_
 
 def test_a_chapter_opens_as_a_notebook_and_its_setup_cell_runs(lab_url, chromium):
     base, token = lab_url
-    page = chromium.new_page(viewport={"width": 1400, "height": 900})
-    errors: list[str] = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
+    # jupytext's "Jupytext Notebook" viewer (set by `make lab`) renders the .md as cells, not as text.
+    page, errors = _open_notebook(chromium, f"{base}/lab/tree/{CHAPTER}?token={token}")
     try:
-        page.goto(f"{base}/lab/tree/{CHAPTER}?token={token}", timeout=90_000)
-        # jupytext's "Jupytext Notebook" viewer (set by `make lab`) renders the .md as cells, not as text.
-        page.wait_for_selector(".jp-Notebook .jp-CodeCell", timeout=90_000)
-        page.wait_for_timeout(3000)
-        if page.locator(".jp-Dialog").count():  # a kernel picker, on a first start
-            page.locator(".jp-Dialog .jp-mod-accept").first.click()
         # Lab renders only the cells in view, so look at the first code cell: the chapter's setup cell, on
         # its own (a text editor would show the whole file, jupytext header included, in one box).
         cells = page.locator(".jp-Notebook .jp-CodeCell")
