@@ -22,3 +22,12 @@ def _private_cache(tmp_path_factory):
     mp.setenv("NODEBOOK_CACHE", str(tmp_path_factory.mktemp("nodebook-cache")))
     yield
     mp.undo()
+
+
+@pytest.fixture(scope="session")
+def non_editable_install(tmp_path_factory):
+    """The package installed with `uv pip install .` from a copy of the repository into a fresh venv, once per
+    test run (tests/_install.py)."""
+    from _install import install
+
+    return install(tmp_path_factory.mktemp("install"))

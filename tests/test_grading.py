@@ -201,28 +201,9 @@ def test_assignments_are_student_notebooks_in_the_zip_and_linked_from_their_page
 
 
 @pytest.mark.slow
-def test_normal_install_has_the_pages_and_no_hidden_checks(tmp_path):
-    # `pip install .` (not editable) into a fresh venv; its other dependencies come from this environment.
-    import shutil
-    import site
-    import sysconfig
-
-    uv = shutil.which("uv") or str(Path(sys.executable).with_name("uv"))
-    if not Path(uv).exists():
-        pytest.skip("uv is not installed")
-    venv = tmp_path / "venv"
-    subprocess.run([uv, "venv", "-q", str(venv), "--python", sys.executable], check=True, timeout=120)
-    env = {**__import__("os").environ, "VIRTUAL_ENV": str(venv)}
-    env.pop("PYTHONPATH", None)
-    source = tmp_path / "source"  # a copy: building in the clone would leave a build/ folder there
-    shutil.copytree(ROOT, source, symlinks=True, ignore=shutil.ignore_patterns(
-        ".git", ".venv", "_build", "build", "node_modules", "*.egg-info", "__pycache__", ".jupyter_cache"))
-    subprocess.run([uv, "pip", "install", "-q", "--no-cache", "--no-deps", str(source)], check=True, timeout=300,
-                   env=env)
-    purelib = Path(subprocess.run([str(venv / "bin" / "python"), "-c", "import sysconfig; print(sysconfig.get_path("
-                                   "'purelib'))"], capture_output=True, text=True, check=True).stdout.strip())
-    shared = [p for p in [*site.getsitepackages(), sysconfig.get_path("purelib")] if Path(p).is_dir()]
-    (purelib / "zz_shared.pth").write_text("\n".join(shared) + "\n")
+def test_normal_install_has_the_pages_and_no_hidden_checks(tmp_path, non_editable_install):
+    # `pip install .` (not editable) into a fresh venv: the session's one install (tests/_install.py)
+    venv, env = non_editable_install.venv, non_editable_install.env
     empty = tmp_path / "empty"
     empty.mkdir()
     code = ("import nodebook, nodebook.grading as g, json, pathlib; root = pathlib.Path(nodebook.__file__).parent; "
