@@ -92,3 +92,21 @@ def test_the_makefile_runs_the_tooling_from_book_tools_without_importing_torch(t
                           env={"PYTHONPATH": str(ROOT / "book" / "_tools"), "PATH": "/usr/bin:/bin"}, timeout=120)
     assert done.stdout.strip().splitlines()[-1] == "exit 2 False", done.stdout + done.stderr
     assert "expected the built site" in done.stderr
+
+
+
+def test_the_package_never_imports_the_book_tooling():
+    """The wheel has no nodebook_build (tests/test_install.py lists it): a module of the package that imported
+    it (or the old nodebook.booktools) would fail for every learner who installed the package."""
+    import ast
+
+    found = []
+    for path in sorted((ROOT / "src" / "nodebook").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                     else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            names += [f"{node.module}.{a.name}" for a in node.names] if isinstance(node, ast.ImportFrom) else []
+            found += [f"{path.relative_to(ROOT)}:{node.lineno} {n}" for n in names
+                      if n.split(".")[0] == "nodebook_build" or "booktools" in n.split(".")]
+    assert not found, found
+    assert not (ROOT / "src" / "nodebook" / "booktools").exists()
