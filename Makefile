@@ -59,6 +59,10 @@ $(STAMP): requirements.txt $(LOCK) pyproject.toml
 venv: $(STAMP)
 
 # ---------------------------------------------------------------------------------------------- book
+# The book's build tooling (learner notebooks, slides, PDF) is the package nodebook_build in book/_tools/,
+# not part of nodebook (what `pip install .` gives a learner): the Sphinx extension and the course page put
+# book/_tools on sys.path themselves, the steps below run it with BOOK_TOOLS.
+BOOK_TOOLS := PYTHONPATH="$(CURDIR)/book/_tools$${PYTHONPATH:+:$$PYTHONPATH}" $(BIN)/python -m nodebook_build
 # Learners' notebooks and slides are written by the HTML build itself (book/_ext/nodebook_course.py, at the
 # end, when the execution cache holds every chapter's numbers): $(BUILD)/notebooks/<chapter>.ipynb
 # (instructor copies), $(BUILD)/notebooks/student/ (no solutions) and, in the site, notebooks/ + slides/.
@@ -66,8 +70,9 @@ notebooks: html
 
 # The execution cache is keyed on a chapter's code only. The chapters' numbers come from the package, so
 # when the package (or the installed requirements) changed, the cached outputs may be stale: start over.
-# (nodebook/booktools makes the notebooks, slides and PDF from the executed chapters: not a chapter input.)
-PACKAGE_SOURCES := $(shell find src/nodebook -name '*.py' -not -path '*/booktools/*' 2>/dev/null)
+# (The book's tooling, book/_tools/nodebook_build, makes the notebooks, slides and PDF from the executed
+# chapters: not a chapter input, and not in the package.)
+PACKAGE_SOURCES := $(shell find src/nodebook -name '*.py' 2>/dev/null)
 # The chapters also read the committed reference runs: a new results file must reach their pages too.
 RESULT_FILES := $(wildcard results/ch?.json)
 CACHE_STAMP := $(BUILD)/.cache-matches-package
@@ -83,7 +88,7 @@ html: $(STAMP) $(CACHE_STAMP)
 # browser test uses. Without /usr/bin/chromium it says so, skips, and the pages say there is no PDF instead
 # of linking to one (under CI=true it fails).
 pdf: html
-	$(BIN)/python src/nodebook/booktools/pdf.py --html $(BUILD)/html
+	$(BOOK_TOOLS) pdf --html $(BUILD)/html
 
 book: html pdf
 	@echo
@@ -139,7 +144,7 @@ $(LAB_STAMP): requirements-lab.txt $(STAMP)
 LAB_DIR := lab
 lab-notebooks: $(STAMP)
 	@test -d $(BUILD)/.jupyter_cache || $(MAKE) -o $(STAMP) html
-	@$(BIN)/python -m nodebook notebooks --out $(BUILD)/notebooks
+	@$(BOOK_TOOLS) notebooks --out $(BUILD)/notebooks
 	@mkdir -p $(LAB_DIR); for nb in $(BUILD)/notebooks/student/*.ipynb; do \
 	  test -e $(LAB_DIR)/$$(basename $$nb) || cp $$nb $(LAB_DIR)/; done
 	@echo "learner notebooks in $(LAB_DIR)/ (authors: make lab-source opens the MyST sources)"

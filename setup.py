@@ -1,7 +1,8 @@
 """Packaging hook: the chapters' sources and the committed results travel with the package.
 
-``pip install .`` (or ``pip install git+<repository>`` from a launched notebook) copies ``chapters/*.md``
-and ``results/*.json`` into ``nodebook/_book/``, where ``nodebook.results.repo_root()`` finds them when
+``pip install .`` (or ``pip install git+<repository>`` from a launched notebook) copies ``chapters/*.md``,
+the assignment pages and the committed reference runs (``results/*.json`` and the ``.npz`` arrays a record
+names, Chapter 5's figures) into ``nodebook/_book/``, where ``nodebook.results.repo_root()`` finds them when
 there is no clone around (Colab, Binder). Editable installs read the clone itself. Everything else about
 the package is in pyproject.toml.
 """
@@ -14,7 +15,10 @@ from setuptools.command.build_py import build_py
 
 HERE = Path(__file__).resolve().parent
 # (folder, pattern, file names to leave out): quick/custom runs and backups are not the reference runs.
-BOOK_DATA = [("chapters", "*.md", ()), ("results", "*.json", (".quick.", ".prev.", ".custom.")),
+# The book's build tooling (book/_tools, book/_ext) and the hidden tests (book/assignments/_autograder/) stay
+# out: tests/test_install.py checks the wheel's file list.
+NOT_REFERENCE = (".quick.", ".prev.", ".custom.")
+BOOK_DATA = [("chapters", "*.md", ()), ("results", "*.json", NOT_REFERENCE), ("results", "*.npz", NOT_REFERENCE),
              ("book/assignments", "ch*.md", ())]  # the assignment pages (not _autograder/: hidden tests)
 
 

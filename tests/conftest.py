@@ -1,7 +1,16 @@
 """Shared test set-up."""
 
+import sys
+from pathlib import Path
+
 import pytest
 import torch
+
+# The book's build tooling (nodebook_build: learner notebooks, slides, PDF) lives beside the book, not in the
+# installed package; the tests import it from there, as the book's build does (book/_ext/nodebook_course.py).
+BOOK_TOOLS = str(Path(__file__).resolve().parents[1] / "book" / "_tools")
+if BOOK_TOOLS not in sys.path:
+    sys.path.insert(0, BOOK_TOOLS)
 
 
 @pytest.fixture(autouse=True, scope="session")

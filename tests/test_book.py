@@ -4,7 +4,9 @@ import math
 
 import pytest
 
+import nodebook_build as booktools
 from nodebook import book, results
+from nodebook_build import myst
 
 
 def test_reading_time_counts_prose_not_code(tmp_path, monkeypatch):
@@ -55,20 +57,21 @@ After.
 
 
 def test_student_version_removes_solutions_only():
-    out = book.student_version(CHAPTER)
+    out = booktools.strip_solutions(CHAPTER)
     assert "secret" not in out and "answer = 42" not in out and "solution" not in out
     assert "Do it." in out and "After." in out
 
 
 def test_student_version_refuses_unclosed_solution():
     with pytest.raises(ValueError, match=r"c\.md, line 2: \{solution-start\} has no matching \{solution-end\}"):
-        book.student_version("# T\n```{solution-start} e1\n```\nsecret\n", "c.md")
+        booktools.strip_solutions("# T\n```{solution-start} e1\n```\nsecret\n", "c.md")
 
 
 def test_write_notebooks(tmp_path):
     import json
 
-    paths = book.write_notebooks(tmp_path)
+    written = booktools.write_notebooks(tmp_path)
+    paths = written.instructor + written.student
     student = tmp_path / "student" / "01_odes_and_solvers.ipynb"
     assert student in paths
     full = json.loads((tmp_path / "01_odes_and_solvers.ipynb").read_text())
@@ -79,8 +82,6 @@ def test_write_notebooks(tmp_path):
 
 
 # ------------------------------------------------------------------------------------ learner notebooks
-from nodebook import booktools  # noqa: E402
-from nodebook.booktools import myst  # noqa: E402
 
 SOURCE = """---
 jupytext: {text_representation: {extension: .md, format_name: myst}}
@@ -247,7 +248,7 @@ def test_setup_py_ships_chapters_and_reference_results():
 
 def test_pyproject_lists_everything_the_chapters_import():
     """`pip install .` must run every chapter: each third-party import of the chapters and of the package
-    (the book tooling in nodebook.booktools aside) is a declared dependency."""
+    is a declared dependency (the book's build tooling, book/_tools/nodebook_build, is not in the package)."""
     import re
     import sys
 
@@ -257,8 +258,7 @@ def test_pyproject_lists_everything_the_chapters_import():
     declared = {re.split(r"[<>=!;\[ ]", d, maxsplit=1)[0].lower().replace("_", "-")
                 for d in tomllib.loads((root / "pyproject.toml").read_text())["project"]["dependencies"]}
     dist = {"sklearn": "scikit-learn", "IPython": "ipython", "myst_nb": "myst-nb", "dm_control": "dm-control"}
-    files = list((root / "chapters").glob("*.md")) + [
-        p for p in (root / "src" / "nodebook").rglob("*.py") if "booktools" not in p.parts]
+    files = list((root / "chapters").glob("*.md")) + list((root / "src" / "nodebook").rglob("*.py"))
     missing = set()
     for path in files:
         for mod in re.findall(r"^\s*(?:from|import)\s+([A-Za-z_]\w*)", path.read_text(), re.M):
@@ -271,7 +271,7 @@ def test_pyproject_lists_everything_the_chapters_import():
 
 # ------------------------------------------------------------------------------ launch, slides, PDF
 def test_launch_links_only_with_a_repository_url():
-    from nodebook.booktools import Settings, launch_links
+    from nodebook_build import Settings, launch_links
 
     assert launch_links(Settings(), "01_x") == []  # a local book: no launch button at all
     s = Settings(repo_url="https://github.com/org/nodebook", binderhub_url="https://mybinder.org",
@@ -285,8 +285,8 @@ def test_launch_links_only_with_a_repository_url():
 
 
 def test_read_settings_of_the_book_and_install_cell(tmp_path):
-    from nodebook.booktools import read_settings
-    from nodebook.booktools.notebooks import install_source
+    from nodebook_build import read_settings
+    from nodebook_build.notebooks import install_source
 
     cfg = tmp_path / "_config.yml"
     cfg.write_text("repository:\n  url: https://github.com/o/r\n  branch: dev\nlaunch_buttons:\n"
@@ -319,7 +319,7 @@ def _executed_chapter():
 
 
 def test_slides_from_headings_equations_and_figures():
-    from nodebook.booktools.slides import slides_html
+    from nodebook_build.slides import slides_html
 
     page = slides_html(_executed_chapter(), myst.Context(), title="9. Title", chapter_url="../chapters/c.html")
     assert page.count("<section") == 4  # title, 9.1 with its equation, its figure, exercises
@@ -331,7 +331,7 @@ def test_slides_from_headings_equations_and_figures():
 
 
 def test_pdf_page_combines_the_site_without_solutions(tmp_path):
-    from nodebook.booktools.pdf import combine
+    from nodebook_build.pdf import combine
 
     head = ('<head><meta charset="utf-8"><link rel="stylesheet" href="../_static/a.css">'
             '<script src="../_static/theme.js"></script><script src="../_static/mathjax/tex-mml-chtml.js"></script>'
@@ -522,7 +522,7 @@ def test_no_solution_at_any_nesting_reaches_the_student_notebook():
 def test_no_solution_at_any_nesting_reaches_the_slides():
     import jupytext
 
-    from nodebook.booktools.slides import slides_html
+    from nodebook_build.slides import slides_html
 
     page = slides_html(jupytext.reads(NESTED, fmt="md:myst"), myst.Context(), title="9", chapter_url="c.html")
     assert [s for s in SECRETS if s in page] == [] and "Nesting" in page
@@ -549,7 +549,7 @@ UNCLOSED = NESTED.replace("```{solution-end}\n```\n", "")
 def test_unclosed_solution_start_is_the_same_error_in_notebooks_and_slides(tmp_path):
     import jupytext
 
-    from nodebook.booktools.slides import slides_html
+    from nodebook_build.slides import slides_html
 
     line = UNCLOSED.splitlines().index("```{solution-start} n-2") + 1
     message = rf"09_nesting\.md, line {line}: \{{solution-start\}} has no matching \{{solution-end\}}"
@@ -572,7 +572,7 @@ def test_no_solution_at_any_nesting_reaches_the_printed_student_pdf_page(tmp_pat
     extensions) holds no solution; the instructor edition holds every one (so the check is not vacuous)."""
     from sphinx.cmd.build import build_main
 
-    from nodebook.booktools.pdf import combine
+    from nodebook_build.pdf import combine
 
     src = tmp_path / "src"
     src.mkdir()
@@ -592,7 +592,7 @@ def test_an_unclosed_fence_cannot_hide_a_solution_from_the_parser():
     with pytest.raises(ValueError, match=r"c\.md, line \d+: the fence ```` is never closed"):
         booktools.to_notebook(text, student=True, ctx=myst.Context(), path="c.md")
     with pytest.raises(ValueError, match=r"c\.md, line \d+: the fence ```` is never closed"):
-        book.student_version(text, "c.md")
+        booktools.strip_solutions(text, "c.md")
 
 
 # ------------------------------------------------------------------------------ publish, workload
@@ -607,7 +607,7 @@ def _pins(path) -> dict[str, str]:
 
 def test_binder_pins_agree_with_the_lock_and_the_install_cell():
     """Binder installs the versions the book is tested with (the CPU torch), and so does the install cell."""
-    from nodebook.booktools.notebooks import TORCH_PIN
+    from nodebook_build.notebooks import TORCH_PIN
 
     root = book.repo_root()
     binder, lock = _pins(root / "binder" / "requirements.txt"), _pins(root / "requirements-lock.txt")
@@ -619,7 +619,7 @@ def test_binder_pins_agree_with_the_lock_and_the_install_cell():
 
 
 def test_workload_counts_maths_and_exercises(tmp_path):
-    from nodebook.booktools import workload
+    from nodebook_build import workload
 
     prose = "word " * 400
     assert workload.reading_and_maths(prose) == (2, 0)
@@ -640,7 +640,7 @@ def test_every_course_week_fits_the_stated_load():
     """The syllabus table's check, outside the build: each week (reading + maths + practice + assignment +
     class + capstone share) stays within WEEKLY_LOAD_HOURS."""
     from nodebook import config, grading
-    from nodebook.booktools import workload
+    from nodebook_build import workload
 
     root = book.repo_root()
     for week, (key, stem) in enumerate(config.CHAPTERS.items(), start=1):
@@ -666,7 +666,7 @@ def test_notebook_exercise_numbers_match_the_site(tmp_path):
     """Chapter 2's notebook says "Exercise 2.1", as its page does (numbers per page, not through the book)."""
     import nbformat
 
-    from nodebook.booktools import write_notebooks
+    from nodebook_build import write_notebooks
 
     root = book.repo_root()
     written = write_notebooks(tmp_path, root, cache_path=tmp_path / "none",

@@ -149,48 +149,20 @@ def test_argument_errors_are_one_line(capsys, argv, message):
     assert err.startswith("python -m nodebook") and __import__("re").search(message, err), err
 
 
-# ------------------------------------------------------------------ notebooks command (issue 21)
-def test_an_unwritable_notebooks_folder_is_one_line_naming_the_option(monkeypatch, tmp_path, capsys):
-    import errno
-    from pathlib import Path
-
-    real_mkdir = Path.mkdir
-    denied = tmp_path / "denied"
-
-    def mkdir(self, *args, **kwargs):
-        if str(self).startswith(str(denied)):
-            raise PermissionError(errno.EACCES, "Permission denied", str(self))
-        return real_mkdir(self, *args, **kwargs)
-
-    monkeypatch.setattr(Path, "mkdir", mkdir)
-    err = _fails(["notebooks", "--out", str(denied / "nb")], capsys, code=1)
-    assert f"cannot write the notebooks to {denied / 'nb'}: Permission denied" in err
-    assert "expected a folder that can be created and written to (choose another with --out)" in err
+# ------------------------------------------------------- the book's build steps are not in the package (issue 25)
+@pytest.mark.parametrize("command, target", [("notebooks", "make notebooks"), ("pdf", "make pdf")])
+def test_the_book_build_commands_say_where_they_went(command, target, capsys):
+    """`notebooks` and `pdf` were subcommands while the book's tooling shipped in the package: now one line
+    that names the make target and the tooling's own command, not argparse's bare 'invalid choice'."""
+    err = _fails([command, "--out", "x"], capsys, code=2)
+    assert err.startswith(f"python -m nodebook: error: {command!r} is a step of the book's build, not part of the "
+                          "installed package")
+    assert f"`{target}`" in err and f"`PYTHONPATH=book/_tools python -m nodebook_build {command}`" in err
 
 
-def test_notebooks_outside_the_repository_without_a_bibliography(monkeypatch, tmp_path, capsys):
-    """As from an installed package: chapters but no book/references.bib; citations stay unlinked keys."""
-    import shutil
-    import warnings
-
-    import nbformat
-
-    root = tmp_path / "installed"
-    (root / "chapters").mkdir(parents=True)
-    chapter = results.repo_root() / "chapters" / "01_odes_and_solvers.md"
-    shutil.copy(chapter, root / "chapters")
-    monkeypatch.setattr(results, "repo_root", lambda: root)
-    monkeypatch.chdir(tmp_path)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        assert cli.main(["notebooks", "--out", str(tmp_path / "out")]) == 0
-    assert any("references.bib not found: citations in the notebooks are left as their keys" in str(w.message)
-               for w in caught)
-    nb = nbformat.read(tmp_path / "out" / "student" / "01_odes_and_solvers.ipynb", as_version=4)
-    text = "\n".join(c.source for c in nb.cells)
-    assert "{cite}" not in text and "(the bibliography file was not available)" in text
-
-
-def test_pdf_with_a_folder_that_is_not_the_built_site_is_one_line(tmp_path, capsys):
-    err = _fails(["pdf", "--html", str(tmp_path)], capsys, code=2)
-    assert err.startswith("python -m nodebook pdf: error: --html: expected the built site at <book>/_build/html")
+def test_help_lists_only_the_packages_own_commands(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["-h"])
+    out = capsys.readouterr().out
+    assert exit_.value.code == 0 and "reproduce" in out and "show" in out
+    assert "notebooks" not in out and "pdf" not in out

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from nodebook import book
-from nodebook.booktools import pdf
+from nodebook_build import pdf
 
 
 def _site(tmp_path: Path) -> Path:

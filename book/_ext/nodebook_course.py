@@ -4,7 +4,8 @@ At the end of each HTML build (``build-finished``: every chapter has run by then
 holds its numbers) this writes
 
 * ``_build/notebooks/<chapter>.ipynb`` (instructor copies, solutions after each exercise) and
-  ``_build/notebooks/student/`` (student copies), in Markdown Jupyter renders (``nodebook.booktools``);
+  ``_build/notebooks/student/`` (student copies), in Markdown Jupyter renders (``nodebook_build``,
+  the book's tooling in ``book/_tools/``, not part of the installed package);
 * into the site: ``notebooks/<chapter>.ipynb`` (the student copies), ``notebooks/<zip>`` of all of them,
   and ``slides/<chapter>.html`` (reveal.js, with reveal.js, MathJax and plotly.js from ``_static``).
 
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import html
 import shutil
+import sys
 from pathlib import Path
 
 from docutils import nodes
@@ -28,14 +30,27 @@ from sphinx.application import Sphinx
 from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
 
-from nodebook.booktools import STUDENT_PDF, STUDENT_ZIP, Context, launch_links, read_settings, write_notebooks
-from nodebook.booktools.notebooks import chapter_labels, executed_notebook, glue_values
-from nodebook.booktools.pdf import CHROMIUM, will_print
-from nodebook.booktools.references import Bibliography
-from nodebook.booktools.settings import NOTEBOOKS_DIR, SLIDES_DIR
-from nodebook.booktools.slides import REVEAL_DIR, slides_html
-from nodebook.booktools.teaching import teaching_notes
 from nodebook.config import CHAPTERS
+
+# The book's build tooling lives beside the book (book/_tools/nodebook_build), not in the installed package.
+_TOOLS = str(Path(__file__).resolve().parent.parent / "_tools")
+if _TOOLS not in sys.path:
+    sys.path.insert(0, _TOOLS)
+
+from nodebook_build import (  # noqa: E402
+    STUDENT_PDF,
+    STUDENT_ZIP,
+    Bibliography,
+    Context,
+    launch_links,
+    read_settings,
+    write_notebooks,
+)
+from nodebook_build.notebooks import chapter_labels, executed_notebook, glue_values  # noqa: E402
+from nodebook_build.pdf import CHROMIUM, will_print  # noqa: E402
+from nodebook_build.settings import NOTEBOOKS_DIR, SLIDES_DIR  # noqa: E402
+from nodebook_build.slides import REVEAL_DIR, slides_html  # noqa: E402
+from nodebook_build.teaching import teaching_notes  # noqa: E402
 
 logger = logging.getLogger(__name__)
 HERE = Path(__file__).resolve().parent

@@ -114,35 +114,20 @@ def main(argv: list[str] | None = None) -> int:
     rep.add_argument("--partial", default=None, help=argparse.SUPPRESS)  # one seed of a --seeds run
     rep.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                      help="change a budget entry for this run (repeatable); writes <chapter>.custom.json")
-    nbs = sub.add_parser("notebooks", help="write chapter notebooks and student copies (solutions removed)")
-    nbs.add_argument("--out", default="_build/notebooks")
-    pdf = sub.add_parser("pdf", help="print the built book to one PDF with Chromium (student edition)")
-    pdf.add_argument("--html", default="_build/html", help="the built site (default: _build/html)")
-    pdf.add_argument("--out", default=None, help="default: <html>/nodebook-student.pdf")
-    pdf.add_argument("--instructor", action="store_true", help="keep the solutions")
     show = sub.add_parser("show", help="print where a chapter's committed full-mode results came from")
     show.add_argument("chapter")
     rep.add_argument("--traceback", action="store_true", help="show the full traceback of an error")
-    args = parser.parse_args(argv)
+    given = sys.argv[1:] if argv is None else list(argv)
+    if given[:1] and given[0] in BOOK_COMMANDS:
+        parser.exit(2, f"{parser.prog}: error: {given[0]!r} is a step of the book's build, not part of the installed "
+                       f"package; from a clone of the book's repository run `{BOOK_COMMANDS[given[0]]}` (or "
+                       f"`PYTHONPATH=book/_tools python -m nodebook_build {given[0]}`)\n")
+    args = parser.parse_args(given)
     try:
         if args.command == "reproduce":
             overrides = dict(parse_override(o) for o in args.overrides)
             reproduce(args.chapter, mode=args.mode, device=args.device, seed=args.seed, overrides=overrides,
                       seeds=args.seeds, jobs=args.jobs, threads=args.threads, partial=args.partial)
-        elif args.command == "notebooks":
-            from .booktools import write_notebooks
-
-            written = write_notebooks(args.out)
-            for path in written.instructor + written.student + [written.zip]:
-                print(path)
-            for stem, keys in written.missing_glue.items():
-                print(f"{stem}: {len(keys)} glued value(s) not in the execution cache (build the book first); "
-                      "the notebooks show placeholders", file=sys.stderr)
-        elif args.command == "pdf":
-            from .booktools.pdf import main as pdf_main
-
-            pdf_main(["--html", args.html] + (["--out", args.out] if args.out else [])
-                     + (["--instructor"] if args.instructor else []))
         else:
             from .results import load_results
 
@@ -161,6 +146,10 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit(2 if isinstance(err, (ValueError, TypeError)) else 1) from None
     return 0
 
+
+# The book's build steps that were subcommands here while the tooling shipped in the package (issue 25): the
+# learner notebooks and the PDF are made by book/_tools/nodebook_build, from a clone, through make.
+BOOK_COMMANDS = {"notebooks": "make notebooks", "pdf": "make pdf"}
 
 # ValueError/TypeError: bad arguments or data; OSError: files and folders; RuntimeError: a checkpoint that
 # cannot be trusted, a device that failed; ArithmeticError: training diverged (a NaN loss).

@@ -1,10 +1,13 @@
-"""Chapter stamps: reading time from the source, run times from the runs (never typed by hand)."""
+"""Chapter stamps: reading time from the source, run times from the runs (never typed by hand).
+
+The learner notebooks, slides and PDF are made by the book's build tooling, which is not part of this
+package: ``book/_tools/nodebook_build`` in a clone (``make book``, ``make lab``).
+"""
 
 from __future__ import annotations
 
 import math
 import re
-from pathlib import Path
 
 from .config import CHAPTERS, resolve_chapter
 from .results import load_results, repo_root
@@ -33,25 +36,3 @@ def full_run_note(chapter: str) -> str:
     return (f"{record['wall_time_s']:.0f} s in full mode on {record['device_name']} "
             f"({record['date'][:10]}, commit {record['git_commit']})")
 
-
-def student_version(source: str, path: str = "<chapter>") -> str:
-    """A chapter's MyST source with every solution removed: ``{solution}`` at any nesting and everything
-    between ``solution-start`` and ``solution-end`` (the parser the student notebooks and slides use).
-
-    Raises:
-        ValueError: a ``solution-start`` without its ``solution-end``, naming ``path`` and the line.
-    """
-    from .booktools.solutions import strip_solutions
-
-    return strip_solutions(source, path)
-
-
-def write_notebooks(out_dir: str | Path) -> list[Path]:
-    """Each chapter as an instructor notebook ``out_dir/<chapter>.ipynb`` and a student copy
-    ``out_dir/student/<chapter>.ipynb`` (no solutions), in Markdown Jupyter renders; see
-    :func:`nodebook.booktools.write_notebooks`. Outputs are never included.
-    """
-    from .booktools import write_notebooks as _write
-
-    written = _write(out_dir)
-    return written.instructor + written.student

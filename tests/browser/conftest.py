@@ -40,8 +40,8 @@ def skip_or_fail(reason: str) -> None:
 
 def toc_docnames() -> list[str]:
     """Every page listed in _toc.yml (root first, then parts/chapters/sections in order): the same list the
-    student PDF prints (:func:`nodebook.booktools.pdf.toc_docnames`)."""
-    from nodebook.booktools.pdf import toc_docnames as read_toc
+    student PDF prints (:func:`nodebook_build.pdf.toc_docnames`)."""
+    from nodebook_build.pdf import toc_docnames as read_toc
 
     return read_toc(ROOT)
 

@@ -296,7 +296,7 @@ SLIDES_READY_JS = """async () => {
 
 
 def _settings():
-    from nodebook.booktools import read_settings
+    from nodebook_build import read_settings
 
     return read_settings(ROOT / "_config.yml")
 
@@ -313,7 +313,7 @@ def test_chapter_offers_learner_notebook_slides_and_launch(chromium, book_url, d
     slides; launch buttons show exactly when _config.yml has a repository URL, and open that notebook."""
     import nbformat
 
-    from nodebook.booktools import launch_links, markdown_leftovers
+    from nodebook_build import launch_links, markdown_leftovers
 
     v = open_page(chromium, book_url, docname)
     try:

@@ -3,7 +3,7 @@
 
 JupyterLab is an extra (requirements-lab.txt), not part of `make test`; this test skips without it.
 `make lab-test` installs it and runs this file. The learner notebook is written the way `make lab` writes
-it (`python -m nodebook notebooks`: numbers from the built book's execution cache, solutions left out);
+it (`python -m nodebook_build notebooks`: numbers from the built book's execution cache, solutions left out);
 without a built book it skips (under CI=true it fails).
 """
 
@@ -95,7 +95,7 @@ def lab_url(tmp_path_factory):
 @pytest.fixture(scope="module")
 def learner_lab(tmp_path_factory):
     """JupyterLab on a folder holding Chapter 1's learner notebook, written as `make lab` writes it."""
-    from nodebook.booktools import write_notebooks
+    from nodebook_build import write_notebooks
 
     work = tmp_path_factory.mktemp("learner-lab")
     cache = ROOT / "_build" / ".jupyter_cache"

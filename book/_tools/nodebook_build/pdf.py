@@ -192,12 +192,12 @@ def will_print() -> bool:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python src/nodebook/booktools/pdf.py [--html _build/html] [--out PDF] [--instructor]`` (no torch import)."""
+    """``python -m nodebook_build pdf [--html _build/html] [--out PDF] [--instructor]`` (no torch import)."""
     import argparse
 
     import yaml
 
-    parser = argparse.ArgumentParser(prog="python -m nodebook pdf", description="print the built book to one PDF "
+    parser = argparse.ArgumentParser(prog="python -m nodebook_build pdf", description="print the built book to one PDF "
                                      "with Chromium")
     parser.error = lambda message: parser.exit(2, f"{parser.prog}: error: {message}\n")  # one line, no usage
     parser.add_argument("--html", default="_build/html", help="the built site (default: _build/html)")

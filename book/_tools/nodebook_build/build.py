@@ -51,7 +51,7 @@ def write_notebooks(out_dir: str | Path, root: str | Path | None = None, *, cach
     """
     import nbformat
 
-    from ..results import repo_root
+    from nodebook.results import repo_root
 
     root = Path(root) if root is not None else repo_root()
     settings = settings if settings is not None else read_settings(root / "_config.yml")

@@ -62,7 +62,7 @@ def reading_and_maths(text: str) -> tuple[int, int]:
 
 def chapter_study(path: str | Path) -> Study:
     """The estimate for one chapter source (``chapters/NN_x.md``)."""
-    from ..grading import exercise_minutes
+    from nodebook.grading import exercise_minutes
 
     path = Path(path)
     if not path.is_file():
