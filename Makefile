@@ -124,7 +124,11 @@ nbval: html
 browser: html pdf
 	$(BIN)/pytest tests/browser/test_book.py
 
-test: lint unit book nbval browser
+# Two cores: the unit tests run beside the book build, then nbval beside the browser test (-Oline keeps each
+# line whole). Every step is also a target of its own (`make unit`, `make nbval`, ...).
+test: lint
+	@$(MAKE) --no-print-directory -j2 -Oline unit book
+	@$(MAKE) --no-print-directory -j2 -Oline nbval browser
 	@echo "make test: all green"
 
 # ---------------------------------------------------------------------------------------------- extras
