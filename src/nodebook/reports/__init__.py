@@ -11,9 +11,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from .._tables import Row, cell, markdown_table, num, pct, pm, seconds
 from ..config import CHAPTERS, resolve_chapter
 from ..results import missing_note, reference_results, repo_root, run_facts
-from ._format import Row, cell, markdown_table, num, pct, pm, seconds
 from .rows import ROWS, chapter_rows
 
 __all__ = [

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from ._format import Row, num, pct
+from .._tables import Row, num, pct
 from ._missing import dotted, nan_to_none, null_paths, without
 
 

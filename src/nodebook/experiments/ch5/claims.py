@@ -9,7 +9,7 @@ of :func:`~nodebook.flows.toy_entropy`, never a number stored in the record.
 
 from __future__ import annotations
 
-from ...claims import claim, compare, require
+from ..._claims import claim, compare, require
 from ...flows import toy_entropy
 from ...seeds import Stat, metrics_of, stat, stat_of
 
