@@ -27,7 +27,8 @@ IGNORED = ("nodebook.booktools",)
 FLOORS: list[tuple[str, tuple[str, ...]]] = [
     ("base: helpers and data with no nodebook dependency above them",
      ("nodebook._atomic", "nodebook._safe_state", "nodebook._validate", "nodebook._tables", "nodebook.measure",
-      "nodebook.seeds", "nodebook.problems", "nodebook._overrides", "nodebook.budgets", "nodebook._claims")),
+      "nodebook.seeds", "nodebook.problems", "nodebook._overrides", "nodebook.budgets", "nodebook._claims",
+      "nodebook._provenance")),
     ("infrastructure: checkpoints, plotting, mode/device/seed, results files",
      ("nodebook.checkpoint", "nodebook.plotting", "nodebook.config", "nodebook.results")),
     ("solvers", ("nodebook.solvers",)),

@@ -11,9 +11,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from .._provenance import missing_note, run_facts
 from .._tables import Row, cell, markdown_table, num, pct, pm, seconds
 from ..config import CHAPTERS, resolve_chapter
-from ..results import missing_note, reference_results, repo_root, run_facts
+from ..results import reference_results, repo_root
 from .rows import ROWS, chapter_rows
 
 __all__ = [
