@@ -7,6 +7,8 @@ f-string's fields match any one name part, so ``f"nodebook.experiments.{ch}.clai
 chapter's ``claims``). Importing ``a.b.c`` runs ``a/__init__`` and ``a/b/__init__`` too, so those count as
 dependencies, except packages that enclose the importing module (they are already being imported).
 ``nodebook.booktools`` is the book's build tooling, on its way out of the package: it is left out.
+Not seen, by design: ``nodebook.grading._public.solver_calls`` patches the root's ``odeint`` attribute (what
+learners call as ``nb.odeint``) through ``sys.modules``; it uses no code of the root, so it is no import.
 """
 
 from __future__ import annotations
