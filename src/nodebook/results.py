@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from ._provenance import REPRODUCE, missing_note, provenance, run_facts, run_line  # noqa: F401 (re-exported)
 from .checkpoint import atomic_write_bytes
 
 _PACKAGE_ROOT = Path(__file__).resolve().parents[2]
@@ -205,49 +206,7 @@ def load_results(chapter: str, mode: str = "full", directory: Path | None = None
     return record
 
 
-def provenance(record: dict) -> str:
-    """One line saying where a record came from, for the chapter's caption."""
-    parts = [f"{record['mode']} mode on" if "mode" in record else "on",
-             f"{record.get('device_name', record.get('device', '?'))},", f"{record.get('date', '?')[:10]},",
-             f"torch {record.get('torch', '?')}, commit {record.get('git_commit', '?')}"]
-    if "wall_time_s" in record:
-        parts[-1] += f", {record['wall_time_s']:.0f} s"
-    return " ".join(parts)
-
-
 # ---------------------------------------------------------------------------------------------- readers
-REPRODUCE = "python -m nodebook reproduce {chapter} --mode full"
-
-
-def missing_note(chapter: str) -> str:
-    """The one line a page shows where a chapter's reference run is missing (never an empty table)."""
-    command = REPRODUCE.format(chapter=chapter)
-    return f"No reference run of {chapter} is committed yet (`results/{chapter}.json`; `{command}` makes it)."
-
-
-def run_facts(record: dict) -> dict[str, str]:
-    """Where a record came from, as short strings: ``device``, ``date``, ``wall`` (time), ``commit``, ``torch``,
-    and ``overrides`` (the ``--set`` changes, empty for the reference budget)."""
-    wall = record.get("wall_time_s")
-    wall_s = "–" if wall is None else (f"{wall:.0f} s" if wall < 120 else f"{wall / 60:.0f} min")
-    overrides = record.get("budget_overrides") or {}
-    return {"device": str(record.get("device_name", record.get("device", "?"))),
-            "date": str(record.get("date", "?"))[:10], "wall": wall_s,
-            "commit": str(record.get("git_commit", "?")), "torch": str(record.get("torch", "?")),
-            "overrides": ", ".join(f"{k}={v}" for k, v in overrides.items())}
-
-
-def run_line(record: dict | None, chapter: str = "") -> str:
-    """One sentence for a caption: ``reference run: <device>, <date>, <wall time>, commit <sha>``, or the
-    :func:`missing_note` when ``record`` is ``None``."""
-    if record is None:
-        return missing_note(chapter)
-    f = run_facts(record)
-    extra = f", with {f['overrides']}" if f["overrides"] else ""
-    return (f"reference run ({record.get('mode', 'full')} mode) on {f['device']}, {f['date']}, "
-            f"{f['wall']} wall time, torch {f['torch']}, commit {f['commit']}{extra}")
-
-
 def reference_results(directory: Path | None = None) -> dict[str, dict | None]:
     """Every chapter's committed reference record (``None`` where there is none), in chapter order."""
     from .config import CHAPTERS

@@ -9,7 +9,8 @@ for real MNIST's IDX files a reader supplies.
 Irregular time series (chapter 6): the record and batch format and its splits (``irregular``), scaling
 fitted on observed values only (``scaling``), the bidirectional spirals (``spirals``), MuJoCo Hopper
 trajectories (``hopper``, generated and cached), and readers for PhysioNet 2012 (``physionet``) and
-USHCN-Daily (``ushcn``) files a reader supplies.
+USHCN-Daily (``ushcn``) files a reader supplies (``_physionet_format``: that file format and a writer of
+synthetic patients; ``_cache``: the checksummed cache of generated sets; ``_text``: reading text files).
 """
 
 from .digits import MNIST_FILES, DigitSet, load_mnist, load_mnist1d, load_sklearn_digits, read_idx, write_idx

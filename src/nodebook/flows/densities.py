@@ -18,17 +18,10 @@ import numpy as np
 import torch
 
 from .. import _validate
-from .toys import SAMPLERS
+from .toys import SAMPLERS, check_name
 
 TOY_DENSITIES = ("8gaussians", "pinwheel", "checkerboard", "2spirals", "moons", "circles", "swissroll", "rings")
 """Names accepted by :func:`sample_toy`."""
-
-
-def check_name(name: object, valid: tuple[str, ...], what: str) -> str:
-    """``name`` if it is one of ``valid``; else a ``ValueError`` that lists the valid names."""
-    if not isinstance(name, str) or name not in valid:
-        raise ValueError(f"unknown {what} {name!r}; valid names: {', '.join(valid)}")
-    return name
 
 
 def sample_toy(name: str, n: int, *, seed: int = 0, dtype: torch.dtype = torch.float32,

@@ -94,6 +94,13 @@ SAMPLERS = {"8gaussians": _eight_gaussians, "pinwheel": _pinwheel, "checkerboard
             "rings": _rings}
 
 
+def check_name(name: object, valid: tuple[str, ...], what: str) -> str:
+    """``name`` if it is one of ``valid``; else a ``ValueError`` that lists the valid names."""
+    if not isinstance(name, str) or name not in valid:
+        raise ValueError(f"unknown {what} {name!r}; valid names: {', '.join(valid)}")
+    return name
+
+
 # ------------------------------------------------------------------------ the best NLL a model can reach
 @functools.cache
 def toy_entropy(name: str) -> float | None:
@@ -103,7 +110,6 @@ def toy_entropy(name: str) -> float | None:
     curve-plus-noise form: ``None``. The others are computed by quadrature on a grid
     (:func:`nodebook.flows.entropy.quadrature_entropy`, about 1e-3 nats).
     """
-    from .densities import check_name
     from .entropy import quadrature_entropy
 
     check_name(name, tuple(SAMPLERS), "toy density")

@@ -9,6 +9,7 @@ A failure raises :class:`~nodebook.grading.CheckFailed`, whose traceback IPython
 from __future__ import annotations
 
 import numbers
+import sys
 
 import torch
 
@@ -53,9 +54,13 @@ def solver_calls(fn: object, *args, what: str):
     Returns:
         ``(output, calls)``. A closed form typed in instead of a solve makes no call.
     """
-    import nodebook
-    from nodebook import solvers
+    from .. import solvers
 
+    # Learners call ``nb.odeint``, the root package's re-export of ``solvers.odeint``, so both names are
+    # patched. The root is taken from sys.modules rather than imported: it is always loaded before any of its
+    # modules, and grading needs its attribute, not its code (importing it would make grading depend on the
+    # whole package, which imports grading).
+    nodebook = sys.modules[__name__.partition(".")[0]]
     calls = [0]
     original = solvers.odeint
 

@@ -3,7 +3,8 @@
 The book builds them on every build (``book/_ext/nodebook_generated.py`` puts :func:`results_table` and
 :func:`chapter_table` where the pages say), so a chapter's row appears as soon as its ``results/<ch>.json``
 is committed, and a missing run is one line, never an empty table. The numbers of each chapter come from
-a small function in :mod:`.rows` fed by that chapter's ``run()`` keys.
+a small function in :mod:`.rows` (chapters 5 and 6 in ``_rows_ch56``) fed by that chapter's ``run()`` keys;
+``_missing`` keeps a null or NaN metric from hiding a chapter.
 """
 
 from __future__ import annotations
@@ -11,9 +12,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from .._provenance import missing_note, run_facts
+from .._tables import Row, cell, markdown_table, num, pct, pm, seconds
 from ..config import CHAPTERS, resolve_chapter
-from ..results import missing_note, reference_results, repo_root, run_facts
-from ._format import Row, cell, markdown_table, num, pct, pm, seconds
+from ..results import reference_results, repo_root
 from .rows import ROWS, chapter_rows
 
 __all__ = [

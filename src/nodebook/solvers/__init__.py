@@ -8,6 +8,10 @@ rejected steps). Gradients flow through every operation of the solver to ``y0``,
 stage's time carries its graph, while the step sizes the error control picks are constants).
 ``y0`` may be a tuple of tensors, as in torchdiffeq: ``func`` then gets and returns tuples, and the
 output is a tuple of ``(len(t), *y0[i].shape)`` tensors.
+
+Modules: ``euler``, ``midpoint``, ``rk4``, ``rk38`` (fixed-step Runge-Kutta, on ``_fixed`` and ``_tableau``),
+``dopri5`` (adaptive Dormand-Prince, its coefficients in ``_dopri5_parts``), ``implicit`` (SDIRK2, with
+``_newton``); ``_stats`` (what a solve did), ``_check`` (argument checks), ``_tuple`` (tuple states).
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ them on ``results/ch1.json``.
 
 from __future__ import annotations
 
-from ...claims import claim, require
+from ..._claims import claim, require
 from ...measure import fit_order
 from ...seeds import metrics_of, seed_note, stat
 from . import nfe_growth

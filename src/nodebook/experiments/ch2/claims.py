@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 
-from ...claims import claim, compare, require
+from ..._claims import claim, compare, require
 from ...seeds import metrics_of, seed_note, stat, stat_of
 from .training import TRAIN_TOL
 

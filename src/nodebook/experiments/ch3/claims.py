@@ -7,7 +7,7 @@ its own quick run (``{"memory_time": ..., "nfe": ...}``) and for the reference r
 
 from __future__ import annotations
 
-from ...claims import claim, require
+from ..._claims import claim, require
 from ...seeds import metrics_of, seed_note
 
 # For tests/test_claims.py: (claim key, dotted metrics entry, a value that makes the claim false, a piece of the

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 
-from ...claims import claim, compare, require
+from ..._claims import claim, compare, require
 from ...seeds import Stat, stat, stat_of
 from .reference import TREND_TOLERANCE, nfe_trend, pct_stat, per_seed
 from .table import LABELS, MNIST1D_PUBLISHED

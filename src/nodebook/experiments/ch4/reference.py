@@ -10,7 +10,7 @@ import numpy as np
 import torch
 
 from ... import results
-from ...reports._format import markdown_table, num, pct
+from ..._tables import markdown_table, num, pct
 from ...seeds import Stat, stat
 from .table import LABELS, MNIST1D_PUBLISHED, PAPER_TABLE1
 

@@ -12,7 +12,7 @@ Every function takes the chapter's :class:`~nodebook.config.Config` and returns 
 (``train_toys`` and ``planar_vs_cnf`` also return NumPy arrays for the figures, left out by :func:`run`).
 
 One module per part: ``kl`` (a), ``traces`` (b), ``toys`` (c), ``checks`` (the exercises); ``report`` draws
-the committed reference run's tables and figures.
+the committed reference run's tables and figures, ``claims`` (with ``_kl_table``) states its verdicts.
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ...claims import as_record
+from ..._claims import as_record
 from ...flows import toy_entropy
 from ...results import load_arrays, load_results
 from ...seeds import Stat, metrics_of, stat, stat_of

@@ -2,7 +2,9 @@
 
 * :mod:`.spirals`: latent ODE against the RNN baseline on Chen et al.'s bidirectional spirals;
 * :mod:`.hopper`: latent ODE (GRU and ODE-RNN encoders) against the RNN-VAE on MuJoCo Hopper;
-* :mod:`.physionet`: the same models on PhysioNet 2012, when the reader has put the data in the cache.
+* :mod:`.physionet`: the same models on PhysioNet 2012, when the reader has put the data in the cache;
+* :mod:`.report` and :mod:`.claims`: the reference run's tables and the page's sentences; ``_recipe``
+  (Rubanova et al.'s published recipe), ``_observe`` (how spirals are observed), ``_common`` (training).
 
 ``run(cfg)`` runs what ``python -m nodebook reproduce ch6`` saves to ``results/ch6.json``.
 """

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from ...claims import claim, compare, require
+from ..._claims import claim, compare, require
 from ...seeds import format_stat, metrics_of, stat_of
 from . import hopper, spirals
 from .report import _at

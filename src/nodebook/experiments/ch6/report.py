@@ -6,7 +6,8 @@ returns Markdown text, so the chapter never types a number.
 
 from __future__ import annotations
 
-from ...results import load_results, provenance
+from ..._provenance import provenance
+from ...results import load_results
 from . import hopper, spirals
 
 
