@@ -6,7 +6,6 @@ upward dependency), and ``importlib.import_module`` calls whose name is a litera
 f-string's fields match any one name part, so ``f"nodebook.experiments.{ch}.claims"`` depends on every
 chapter's ``claims``). Importing ``a.b.c`` runs ``a/__init__`` and ``a/b/__init__`` too, so those count as
 dependencies, except packages that enclose the importing module (they are already being imported).
-``nodebook.booktools`` is the book's build tooling, on its way out of the package: it is left out.
 Not seen, by design: ``nodebook.grading._public.solver_calls`` patches the root's ``odeint`` attribute (what
 learners call as ``nb.odeint``) through ``sys.modules``; it uses no code of the root, so it is no import.
 """
@@ -19,7 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 SRC = Path(__file__).resolve().parents[1] / "src"
-IGNORED = ("nodebook.booktools",)
+IGNORED: tuple[str, ...] = ()  # modules left out of the graph (none: the book tooling is in book/_tools)
 
 # Floors, lowest first: a module may import from its own floor or a lower one, never a higher one. Every
 # top-level module and subpackage of nodebook is listed (a subpackage's modules share its floor; a new one
