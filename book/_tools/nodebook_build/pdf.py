@@ -9,7 +9,6 @@ the browser test uses) prints the file with no network, and every request outsid
 
 from __future__ import annotations
 
-import contextlib
 import datetime as _dt
 import html
 import posixpath
@@ -17,11 +16,12 @@ import re
 import time
 from pathlib import Path
 
-from .pdf_pages import _pypdf, destination_pages, page_count
+from .pdf_pages import destination_pages, page_count, require_pypdf
+from .pdf_print import CHROMIUM, print_pdf, printer
+
+__all__ = ["CHROMIUM", "combine", "print_pdf", "section_id", "toc_docnames", "will_print", "write_pdf"]
 
 PRINT_HTML = "pdf/book.html"  # under the site
-CHROMIUM = "/usr/bin/chromium"
-PRINT_WIDTH_PX = 680  # A4 (210 mm) less 2 x 14 mm margins, at 96 px per inch: about 688 px
 _PRINT_CSS = """
 @page { size: A4; margin: 16mm 14mm 18mm; }
 body { background: #fff; }
@@ -30,37 +30,20 @@ body { background: #fff; }
 .nodebook-print-page { break-before: page; }
 .bd-main .bd-content.nodebook-print h1:first-of-type { display: block !important; }  /* the theme hides it */
 .nodebook-print a.headerlink, .nodebook-print .nodebook-chapter-links { display: none !important; }
-.nodebook-print-title { text-align: center; margin-top: 30mm; }
+.nodebook-print-title { text-align: center; margin-top: 8mm; }
 .nodebook-print-title h1 { font-size: 2.2em; }
 .nodebook-print .cell_output, .nodebook-print figure, .nodebook-print table { break-inside: avoid; }
 .nodebook-print .js-plotly-plot, .nodebook-print .plot-container, .nodebook-print .svg-container,
 .nodebook-print img, .nodebook-print svg { break-inside: avoid; }
 .nodebook-print pre { white-space: pre-wrap; word-break: break-word; }
-.nodebook-print-contents { text-align: left; width: 80%; margin: 0 auto; }
+.nodebook-print-contents { text-align: left; width: 90%; margin: 0 auto; }
+.nodebook-print-contents li { margin: .2em 0; }
 .nodebook-print-contents a { display: flex; align-items: last baseline; text-decoration: none; }
 .nodebook-print-contents .nodebook-toc-leader { flex: 1 1 1em; min-width: 1em; margin: 0 .4em;
   border-bottom: 1px dotted #888; }
 .nodebook-print-contents .nodebook-toc-page { flex: none; min-width: 2.5em; text-align: right;
   font-variant-numeric: tabular-nums; color: #000; }
 """
-# A box the theme keeps in one piece (break-inside: avoid: admonitions, code blocks, tables, outputs) that is
-# taller than a third of a page may break across pages: kept whole, it went to the next page and left up
-# to half a page blank (the first page of every chapter held its title and one paragraph, because the tall
-# "In this chapter" box after it did not fit). Figures stay whole (they cannot be split).
-PAGE_HEIGHT_PX = (297 - 16 - 18) / 25.4 * 96  # A4 less the top and bottom margins of @page
-RELAX_TALL_BOXES_JS = """(limit) => {
-  const whole = '.js-plotly-plot, .plot-container, .svg-container, img, svg, mjx-container, figure';
-  let relaxed = 0;
-  for (const el of document.querySelectorAll('.nodebook-print *')) {
-    if (el.matches(whole) || el.closest('figure, .js-plotly-plot, mjx-container')) continue;
-    const avoid = getComputedStyle(el).breakInside;
-    if ((avoid === 'avoid' || avoid === 'avoid-page') && el.getBoundingClientRect().height > limit) {
-      el.style.setProperty('break-inside', 'auto', 'important');
-      relaxed += 1;
-    }
-  }
-  return relaxed;
-}"""
 
 
 def section_id(docname: str) -> str:
@@ -153,59 +136,6 @@ def combine(html_dir: str | Path, docnames: list[str], *, student: bool = True, 
             f'<article class="bd-article">{cover}{"".join(parts)}</article></div></div></main></body>\n</html>\n')
 
 
-@contextlib.contextmanager
-def _printer(chromium: str = CHROMIUM, timeout_s: float = 120):
-    """A Chromium tab that prints HTML files to PDF, offline; yields ``print_to(page, out) -> refused URLs``."""
-    from playwright.sync_api import sync_playwright
-
-    if not Path(chromium).exists():
-        raise FileNotFoundError(f"expected Chromium at {chromium} (apt-get install -y chromium); not found")
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=chromium, args=["--no-sandbox", "--disable-gpu"])
-        try:
-            # Lay the page out at the printable width (A4 less the margins), so plotly draws its figures
-            # that wide (it sizes them when drawn; at the default 1280 px they were cut off on paper).
-            context = browser.new_context(viewport={"width": PRINT_WIDTH_PX, "height": 1000})
-            refused: list[str] = []
-            context.route("**/*", lambda r: r.continue_() if r.request.url.startswith("file:") else (
-                refused.append(r.request.url), r.abort()))
-            tab = context.new_page()
-            tab.set_default_timeout(timeout_s * 1000)
-
-            def print_to(page: Path, out: Path) -> list[str]:
-                tab.emulate_media(media="screen")
-                tab.goto(Path(page).resolve().as_uri(), wait_until="load")
-                tab.evaluate("async () => { if (window.MathJax && MathJax.startup) await MathJax.startup.promise;"
-                             " await document.fonts.ready; }")
-                tab.wait_for_function("() => Array.from(document.querySelectorAll('.plotly-graph-div'))"
-                                      ".every(gd => gd.querySelector('.main-svg'))", timeout=30_000)
-                tab.emulate_media(media="print")
-                tab.evaluate("() => window.dispatchEvent(new Event('beforeprint'))")  # the site's print hook
-                tab.evaluate(RELAX_TALL_BOXES_JS, PAGE_HEIGHT_PX / 3)
-                footer = ('<div style="font-size:8px; width:100%; text-align:center; color:#666">'
-                          '<span class="pageNumber"></span> / <span class="totalPages"></span></div>')
-                tab.pdf(path=str(out), format="A4", print_background=True, display_header_footer=True,
-                        header_template="<span></span>", footer_template=footer, prefer_css_page_size=True)
-                return list(refused)
-
-            yield print_to
-        finally:
-            browser.close()
-
-
-def print_pdf(page: Path, out: Path, *, chromium: str = CHROMIUM, timeout_s: float = 120) -> dict:
-    """Print an HTML file to PDF with Chromium (offline: any request that is not a local file is refused).
-
-    Returns:
-        ``{"pages", "bytes", "seconds", "refused"}``; ``refused`` lists requests that went outside.
-    """
-    start = time.perf_counter()
-    with _printer(chromium, timeout_s) as print_to:
-        refused = print_to(page, out)
-    return {"pages": page_count(out), "bytes": Path(out).stat().st_size,
-            "seconds": round(time.perf_counter() - start, 1), "refused": refused}
-
-
 def write_pdf(html_dir: str | Path, out: str | Path, docnames: list[str], *, title: str, student: bool = True,
               chromium: str = CHROMIUM) -> dict:
     """``combine`` the pages into ``<html_dir>/pdf/book.html`` and print it to ``out``, contents numbered.
@@ -217,13 +147,13 @@ def write_pdf(html_dir: str | Path, out: str | Path, docnames: list[str], *, tit
     Returns:
         ``{"pages", "bytes", "seconds", "refused", "prints", "contents"}`` (``contents``: section id -> page).
     """
-    _pypdf()  # a missing pypdf fails here, before the first (slow) print
+    require_pypdf()  # a missing pypdf fails here, before the first (slow) print
     html_dir, out = Path(html_dir), Path(out)
     page = html_dir / PRINT_HTML
     page.parent.mkdir(parents=True, exist_ok=True)
     anchors = [section_id(d) for d in docnames]
     start, numbers, prints = time.perf_counter(), None, 0
-    with _printer(chromium) as print_to:
+    with printer(chromium) as print_to:
         while True:
             page.write_text(combine(html_dir, docnames, student=student, title=title, pages=numbers))
             refused = print_to(page, out)
@@ -296,10 +226,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"PDF skipped: {CHROMIUM} not found, so no PDF was printed (apt-get install -y chromium, then "
               "make book); the pages say the PDF is not built here instead of linking to it")
         return 0
+    try:
+        require_pypdf()
+    except ModuleNotFoundError as err:
+        parser.exit(1, f"{parser.prog}: error: {err}\n")
     title = (yaml.safe_load((root / "_config.yml").read_text()) or {}).get("title", "nodebook")
     out = Path(args.out or html_dir / "nodebook-student.pdf")
     stats = write_pdf(html_dir, out, toc_docnames(root), title=title, student=not args.instructor)
-    print(f"wrote {out}: {stats['pages']} pages, {stats['bytes'] / 1e6:.1f} MB, printed in {stats['seconds']} s")
+    print(f"wrote {out}: {stats['pages']} pages, {stats['bytes'] / 1e6:.1f} MB, printed {stats['prints']} times "
+          f"(the second with the contents' page numbers) in {stats['seconds']} s")
     return 0
 
 

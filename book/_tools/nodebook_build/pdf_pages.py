@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 
-def _pypdf():
+def require_pypdf():
     try:
         import pypdf
     except ImportError:
@@ -22,7 +22,7 @@ def _pypdf():
 
 def page_count(pdf: str | Path) -> int:
     """The number of pages of a PDF file."""
-    return len(_pypdf().PdfReader(str(pdf)).pages)
+    return len(require_pypdf().PdfReader(str(pdf)).pages)
 
 
 def destination_pages(pdf: str | Path, anchors: list[str]) -> dict[str, int]:
@@ -31,7 +31,7 @@ def destination_pages(pdf: str | Path, anchors: list[str]) -> dict[str, int]:
     Raises:
         ValueError: an anchor is not a destination of the PDF (Chromium writes one per linked-to id).
     """
-    reader = _pypdf().PdfReader(str(pdf))
+    reader = require_pypdf().PdfReader(str(pdf))
     named = reader.named_destinations
     pages, missing = {}, []
     for anchor in anchors:
