@@ -25,7 +25,8 @@ def _site(root: Path, pages: dict[str, str]) -> list[str]:
     (root / "_static" / "theme.css").write_text(THEME_CSS)
     for docname, body in pages.items():
         (root / docname).parent.mkdir(parents=True, exist_ok=True)
-        (root / f"{docname}.html").write_text(f'<html>{HEAD}<body><article class="bd-article">{body}</article></body></html>')
+        (root / f"{docname}.html").write_text(
+            f'<html>{HEAD}<body><article class="bd-article">{body}</article></body></html>')
     return list(pages)
 
 
@@ -35,7 +36,8 @@ def _entries(page: str) -> list[tuple[str, str]]:
 
 
 def test_combine_writes_each_sections_page_number_into_its_contents_entry(tmp_path):
-    docs = _site(tmp_path, {"book/index": "<h1>Home</h1>", "chapters/c1": "<h1>One</h1>", "chapters/c2": "<h1>Two</h1>"})
+    docs = _site(tmp_path, {"book/index": "<h1>Home</h1>", "chapters/c1": "<h1>One</h1>",
+                            "chapters/c2": "<h1>Two</h1>"})
     blank = pdf.combine(tmp_path, docs, title="Book")
     assert _entries(blank) == [("book-index", ""), ("chapters-c1", ""), ("chapters-c2", "")]  # room left, empty
     numbered = pdf.combine(tmp_path, docs, title="Book", pages={"book-index": 2, "chapters-c1": 4, "chapters-c2": 11})
@@ -75,7 +77,7 @@ def _fake_printer(moves: int):
 
         def __enter__(self):
             def print_to(page, out):
-                ids, numbered = zip(*_entries(Path(page).read_text()))
+                ids, numbered = zip(*_entries(Path(page).read_text()), strict=True)
                 calls.append(sum(1 for n in numbered if n))
                 shift = min(moves, sum(1 for c in calls if c)) if calls[-1] else 0
                 _pdf_with_destinations(Path(out), 1 + shift + 2 * len(ids),
@@ -129,8 +131,8 @@ def test_without_pypdf_the_pdf_fails_plainly_before_printing(tmp_path, monkeypat
 
 # ---------------------------------------------------------------------------- printed by Chromium
 PARAGRAPH = "<p>" + "A sentence of ordinary prose that fills the line. " * 12 + "</p>"
-BOX = ('<div class="tip admonition"><p class="admonition-title">In this chapter</p><ul>'
-       + "<li>an objective that is long enough to wrap onto a second line of the box here</li>" * 14 + "</ul></div>")
+BOX = ('<div class="tip admonition"><p class="admonition-title">In this chapter</p><ul style="line-height: 30px">'
+       + "<li>an objective</li>" * 30 + "</ul></div>")  # about 900 px: 95% of a printed page, kept whole
 
 
 @pytest.mark.slow
