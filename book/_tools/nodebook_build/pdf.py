@@ -5,6 +5,11 @@ so the pages' relative links to ``_static`` and ``_images`` still resolve), with
 unique and links between pages turned into links inside the document. Solutions and folded (hidden)
 code are removed, not folded. MathJax and plotly.js come from the site's ``_static``; Chromium (the one
 the browser test uses) prints the file with no network, and every request outside the site is refused.
+
+The cover's contents give each page's first page number: Chromium cannot compute them (no CSS
+``target-counter``), so the book is printed, the numbers are read back from the PDF with pypdf
+(:mod:`nodebook_build.pdf_pages`) and the book is printed again with them (:func:`write_pdf`). Boxes the
+theme keeps whole are let break when they are taller than a third of a page (:mod:`nodebook_build.pdf_print`).
 """
 
 from __future__ import annotations
