@@ -500,3 +500,37 @@ def test_pdf_print_page_has_no_raw_markdown(chromium, book_url, html_dir):
         assert not raw, f"the PDF's pages: unrendered Markdown/MyST: {raw}"
     finally:
         v.context.close()
+
+
+def _student_pdf(html_dir):
+    import pypdf
+
+    path = html_dir / "nodebook-student.pdf"
+    if not path.is_file():
+        pytest.skip("no printed book (make pdf)")
+    return pypdf.PdfReader(str(path))
+
+
+def test_pdf_contents_give_the_pages_their_links_land_on(html_dir):
+    """The cover's contents: one entry per page of the book, each printed with the page (as the footer
+    counts it) that its link lands on."""
+    from _pdf_reading import contents_entries
+
+    entries = contents_entries(_student_pdf(html_dir))
+    assert [d for d, _, _ in entries] == [d.replace("/", "-") for d in DOCNAMES]
+    wrong = [(d, f"printed {printed!r}", f"lands on {target}")
+             for d, target, printed in entries if printed != str(target)]
+    assert not wrong, f"contents entries whose number is not their page: {wrong}"
+
+
+def test_pdf_sections_do_not_start_with_a_mostly_blank_page(html_dir):
+    """A section longer than a page fills its first page (Chapter 1's held its title and one paragraph: the
+    tall box after them, kept whole, went to the next page)."""
+    from _pdf_reading import contents_entries, ink_fill
+
+    reader = _student_pdf(html_dir)
+    starts = sorted(target for _, target, _ in contents_entries(reader)) + [len(reader.pages) + 1]
+    fills = {start: ink_fill(reader.pages[start - 1])
+             for start, end in zip(starts[:-1], starts[1:], strict=True) if end - start >= 2}
+    blank = {page: f"{fill:.0%}" for page, fill in fills.items() if fill < 0.6}
+    assert not blank, f"sections whose first page is filled less than 60% of the way down (page: fill): {blank}"

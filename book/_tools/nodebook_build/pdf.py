@@ -5,6 +5,11 @@ so the pages' relative links to ``_static`` and ``_images`` still resolve), with
 unique and links between pages turned into links inside the document. Solutions and folded (hidden)
 code are removed, not folded. MathJax and plotly.js come from the site's ``_static``; Chromium (the one
 the browser test uses) prints the file with no network, and every request outside the site is refused.
+
+The cover's contents give each page's first page number: Chromium cannot compute them (no CSS
+``target-counter``), so the book is printed, the numbers are read back from the PDF with pypdf
+(:mod:`nodebook_build.pdf_pages`) and the book is printed again with them (:func:`write_pdf`). Boxes the
+theme keeps whole are let break when they are taller than a third of a page (:mod:`nodebook_build.pdf_print`).
 """
 
 from __future__ import annotations
@@ -16,9 +21,12 @@ import re
 import time
 from pathlib import Path
 
+from .pdf_pages import destination_pages, page_count, require_pypdf
+from .pdf_print import CHROMIUM, print_pdf, printer
+
+__all__ = ["CHROMIUM", "combine", "print_pdf", "section_id", "toc_docnames", "will_print", "write_pdf"]
+
 PRINT_HTML = "pdf/book.html"  # under the site
-CHROMIUM = "/usr/bin/chromium"
-PRINT_WIDTH_PX = 680  # A4 (210 mm) less 2 x 14 mm margins, at 96 px per inch: about 688 px
 _PRINT_CSS = """
 @page { size: A4; margin: 16mm 14mm 18mm; }
 body { background: #fff; }
@@ -27,11 +35,25 @@ body { background: #fff; }
 .nodebook-print-page { break-before: page; }
 .bd-main .bd-content.nodebook-print h1:first-of-type { display: block !important; }  /* the theme hides it */
 .nodebook-print a.headerlink, .nodebook-print .nodebook-chapter-links { display: none !important; }
-.nodebook-print-title { text-align: center; margin-top: 30mm; }
+.nodebook-print-title { text-align: center; margin-top: 8mm; }
 .nodebook-print-title h1 { font-size: 2.2em; }
 .nodebook-print .cell_output, .nodebook-print figure, .nodebook-print table { break-inside: avoid; }
+.nodebook-print .js-plotly-plot, .nodebook-print .plot-container, .nodebook-print .svg-container,
+.nodebook-print img, .nodebook-print svg { break-inside: avoid; }
 .nodebook-print pre { white-space: pre-wrap; word-break: break-word; }
+.nodebook-print-contents { text-align: left; width: 90%; margin: 0 auto; }
+.nodebook-print-contents li { margin: .2em 0; }
+.nodebook-print-contents a { display: flex; align-items: last baseline; text-decoration: none; }
+.nodebook-print-contents .nodebook-toc-leader { flex: 1 1 1em; min-width: 1em; margin: 0 .4em;
+  border-bottom: 1px dotted #888; }
+.nodebook-print-contents .nodebook-toc-page { flex: none; min-width: 2.5em; text-align: right;
+  font-variant-numeric: tabular-nums; color: #000; }
 """
+
+
+def section_id(docname: str) -> str:
+    """The id of a page's section in the combined document (the contents link to it)."""
+    return _slug(docname)
 
 
 def _slug(docname: str) -> str:
@@ -79,9 +101,17 @@ def _article(page_html: str, docname: str, docnames: set[str], student: bool):
     return soup, article
 
 
-def combine(html_dir: str | Path, docnames: list[str], *, student: bool = True, title: str = "") -> str:
-    """One HTML document with the articles of ``docnames`` (site-relative, without ``.html``), in order."""
+def combine(html_dir: str | Path, docnames: list[str], *, student: bool = True, title: str = "",
+            pages: dict[str, int] | None = None) -> str:
+    """One HTML document with the articles of ``docnames`` (site-relative, without ``.html``), in order.
+
+    The cover lists them as contents, each linked to its page's section (``id``: :func:`section_id` of the
+    docname); ``pages`` maps those ids to the page numbers printed beside them (right-aligned, after a
+    leader). Without ``pages`` the numbers' places are left empty, at the same width.
+    """
     html_dir = Path(html_dir)
+    if pages is not None and (missing := [section_id(d) for d in docnames if section_id(d) not in pages]):
+        raise ValueError(f"combine(pages=...): expected a page number for every section; none for {missing[:5]}")
     names, head, parts, toc = set(docnames), None, [], []
     for docname in docnames:
         page = html_dir / f"{docname}.html"
@@ -96,69 +126,55 @@ def combine(html_dir: str | Path, docnames: list[str], *, student: bool = True, 
             head += [str(soup.head.find("script", src=re.compile("plotly")))]
         h1 = article.find("h1")
         heading = h1.get_text(" ", strip=True).rstrip("#") if h1 else docname
-        toc.append(f'<li><a href="#{_slug(docname)}">{html.escape(heading)}</a></li>')
+        number = "" if pages is None else str(pages[_slug(docname)])
+        toc.append(f'<li><a href="#{_slug(docname)}"><span class="nodebook-toc-title">{html.escape(heading)}</span>'
+                   f'<span class="nodebook-toc-leader"></span><span class="nodebook-toc-page">{number}</span></a></li>')
         parts.append(f'<section class="nodebook-print-page" id="{_slug(docname)}">{article.decode_contents()}'
                      "</section>")
     edition = "Student edition: exercise solutions are left out." if student else "Instructor edition."
     cover = (f'<section class="nodebook-print-title"><h1>{html.escape(title)}</h1><p>{edition}</p>'
              f"<p>Printed from the web book on {_dt.date.today().isoformat()}.</p><h2>Contents</h2>"
-             f'<ol style="text-align:left; display:inline-block">{"".join(toc)}</ol></section>')
+             f'<ol class="nodebook-print-contents">{"".join(toc)}</ol></section>')
     return (f"<!DOCTYPE html>\n<html {attrs}>\n<head>\n" + "\n".join(head or []) +
             f"\n<title>{html.escape(title)}</title>\n<style>{_PRINT_CSS}</style>\n</head>\n"
             '<body><main class="bd-main"><div class="bd-content nodebook-print"><div class="bd-article-container">'
             f'<article class="bd-article">{cover}{"".join(parts)}</article></div></div></main></body>\n</html>\n')
 
 
-def print_pdf(page: Path, out: Path, *, chromium: str = CHROMIUM, timeout_s: float = 120) -> dict:
-    """Print an HTML file to PDF with Chromium (offline: any request that is not a local file is refused).
-
-    Returns:
-        ``{"pages", "bytes", "seconds", "refused"}``; ``refused`` lists requests that went outside.
-    """
-    from playwright.sync_api import sync_playwright
-
-    if not Path(chromium).exists():
-        raise FileNotFoundError(f"expected Chromium at {chromium} (apt-get install -y chromium); not found")
-    start, refused = time.perf_counter(), []
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=chromium, args=["--no-sandbox", "--disable-gpu"])
-        try:
-            # Lay the page out at the printable width (A4 less the margins), so plotly draws its figures
-            # that wide (it sizes them when drawn; at the default 1280 px they were cut off on paper).
-            context = browser.new_context(viewport={"width": PRINT_WIDTH_PX, "height": 1000})
-            context.route("**/*", lambda r: r.continue_() if r.request.url.startswith("file:") else (
-                refused.append(r.request.url), r.abort()))
-            tab = context.new_page()
-            tab.set_default_timeout(timeout_s * 1000)
-            tab.goto(Path(page).resolve().as_uri(), wait_until="load")
-            tab.evaluate("async () => { if (window.MathJax && MathJax.startup) await MathJax.startup.promise;"
-                         " await document.fonts.ready; }")
-            tab.wait_for_function("() => Array.from(document.querySelectorAll('.plotly-graph-div'))"
-                                  ".every(gd => gd.querySelector('.main-svg'))", timeout=30_000)
-            tab.emulate_media(media="print")
-            tab.evaluate("() => window.dispatchEvent(new Event('beforeprint'))")  # the site's print hook
-            footer = ('<div style="font-size:8px; width:100%; text-align:center; color:#666">'
-                      '<span class="pageNumber"></span> / <span class="totalPages"></span></div>')
-            tab.pdf(path=str(out), format="A4", print_background=True, display_header_footer=True,
-                    header_template="<span></span>", footer_template=footer, prefer_css_page_size=True)
-        finally:
-            browser.close()
-    data = Path(out).read_bytes()
-    return {"pages": len(re.findall(rb"/Type\s*/Page\b", data)), "bytes": len(data),
-            "seconds": round(time.perf_counter() - start, 1), "refused": refused}
-
-
 def write_pdf(html_dir: str | Path, out: str | Path, docnames: list[str], *, title: str, student: bool = True,
               chromium: str = CHROMIUM) -> dict:
-    """``combine`` the pages into ``<html_dir>/pdf/book.html`` and print it to ``out``."""
-    html_dir = Path(html_dir)
+    """``combine`` the pages into ``<html_dir>/pdf/book.html`` and print it to ``out``, contents numbered.
+
+    The book is printed once to find the page each section starts on, then again with those numbers in
+    the contents; a print whose sections moved is numbered and printed once more, and if they move again
+    this fails (a contents that lies is worse than none).
+
+    Returns:
+        ``{"pages", "bytes", "seconds", "refused", "prints", "contents"}`` (``contents``: section id -> page).
+    """
+    require_pypdf()  # a missing pypdf fails here, before the first (slow) print
+    html_dir, out = Path(html_dir), Path(out)
     page = html_dir / PRINT_HTML
     page.parent.mkdir(parents=True, exist_ok=True)
-    page.write_text(combine(html_dir, docnames, student=student, title=title))
-    stats = print_pdf(page, Path(out), chromium=chromium)
-    if stats["refused"]:
-        raise RuntimeError(f"printing {page} asked the network for {stats['refused'][:3]}: the book must be offline")
-    return stats
+    anchors = [section_id(d) for d in docnames]
+    start, numbers, prints = time.perf_counter(), None, 0
+    with printer(chromium) as print_to:
+        while True:
+            page.write_text(combine(html_dir, docnames, student=student, title=title, pages=numbers))
+            refused = print_to(page, out)
+            prints += 1
+            if refused:
+                raise RuntimeError(f"printing {page} asked the network for {refused[:3]}: the book must be offline")
+            found = destination_pages(out, anchors)
+            if found == numbers:
+                break
+            if numbers is not None and prints >= 3:
+                moved = {a: (numbers[a], found[a]) for a in anchors if numbers[a] != found[a]}
+                raise RuntimeError(f"{out}: numbering the contents moved sections again (contents page, printed "
+                                   f"page): {moved}; the contents would not match the pages")
+            numbers = found
+    return {"pages": page_count(out), "bytes": out.stat().st_size, "seconds": round(time.perf_counter() - start, 1),
+            "refused": [], "prints": prints, "contents": numbers}
 
 
 def toc_docnames(root: str | Path) -> list[str]:
@@ -215,10 +231,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"PDF skipped: {CHROMIUM} not found, so no PDF was printed (apt-get install -y chromium, then "
               "make book); the pages say the PDF is not built here instead of linking to it")
         return 0
+    try:
+        require_pypdf()
+    except ModuleNotFoundError as err:
+        parser.exit(1, f"{parser.prog}: error: {err}\n")
     title = (yaml.safe_load((root / "_config.yml").read_text()) or {}).get("title", "nodebook")
     out = Path(args.out or html_dir / "nodebook-student.pdf")
     stats = write_pdf(html_dir, out, toc_docnames(root), title=title, student=not args.instructor)
-    print(f"wrote {out}: {stats['pages']} pages, {stats['bytes'] / 1e6:.1f} MB, printed in {stats['seconds']} s")
+    print(f"wrote {out}: {stats['pages']} pages, {stats['bytes'] / 1e6:.1f} MB, printed {stats['prints']} times "
+          f"(the second with the contents' page numbers) in {stats['seconds']} s")
     return 0
 
 
