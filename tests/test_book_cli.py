@@ -6,6 +6,7 @@ import subprocess
 import sys
 
 import pytest
+from _cli import fails_in_one_line
 
 from nodebook import results
 from nodebook_build import __main__ as cli
@@ -14,12 +15,7 @@ ROOT = results.repo_root()
 
 
 def _fails(argv, capsys, code=None):
-    with pytest.raises(SystemExit) as exit_:
-        cli.main(argv)
-    err = capsys.readouterr().err
-    assert exit_.value.code != 0 and (code is None or exit_.value.code == code)
-    assert "Traceback" not in err and len(err.strip().splitlines()) == 1, err
-    return err
+    return fails_in_one_line(cli.main, argv, capsys, code)
 
 
 def test_an_unwritable_notebooks_folder_is_one_line_naming_the_option(monkeypatch, tmp_path, capsys):

@@ -3,6 +3,7 @@
 import json
 
 import pytest
+from _cli import fails_in_one_line
 
 import nodebook as nb
 from nodebook import __main__ as cli
@@ -10,12 +11,7 @@ from nodebook import results
 
 
 def _fails(argv, capsys, code=None):
-    with pytest.raises(SystemExit) as exit_:
-        cli.main(argv)
-    err = capsys.readouterr().err
-    assert exit_.value.code != 0 and (code is None or exit_.value.code == code)
-    assert "Traceback" not in err and len(err.strip().splitlines()) == 1, err
-    return err
+    return fails_in_one_line(cli.main, argv, capsys, code)
 
 
 @pytest.fixture
