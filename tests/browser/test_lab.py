@@ -107,7 +107,8 @@ def learner_lab(tmp_path_factory):
     root = work / "lab"
     root.mkdir()
     (root / "ch1.ipynb").write_bytes(written.student[0].read_bytes())
-    # for the test that the checks can fail
+    # for the test that the checks can fail: the instructor's copy (solutions in), and two broken notebooks
+    (root / "instructor.ipynb").write_bytes(written.instructor[0].read_bytes())
     _write_notebook(root / "broken.ipynb", ["The blow-up time is ch1_blowup_t:.6f.\n\nThe answer is forty-two."],
                     "x = 1", "1 / 0", "y = 2")
     _write_notebook(root / "slow.ipynb", [], "import time", "time.sleep(120)")
@@ -128,13 +129,18 @@ def _write_notebook(path: Path, markdown: list[str], *code: str) -> None:
 
 
 def _leaks(source: str) -> tuple[list[str], list[str]]:
-    """The chapter's glue keys, and a phrase from each of its solutions (what a student must not see)."""
+    """The chapter's glue keys, and a phrase from each of its solutions (what a student must not see): the
+    longest stretch of plain words in the solution's first paragraph (math renders as other text)."""
     keys = sorted(set(re.findall(r"\{glue(?::\w+)?\}`(?:[^`<]*<)?([\w.]+)", source)))
     phrases = []
     for body in re.findall(r"```\{solution-start\}.*?```\n(.*?)```\{solution-end\}", source, re.S):
-        prose = [ln.strip() for ln in body.splitlines() if ln.strip() and not ln.startswith(("`", ":", "$"))]
-        if prose:
-            phrases.append(re.sub(r"[`*$]", "", prose[0])[:40])
+        paragraph = " ".join(re.split(r"\n\s*\n", body.strip())[0].split())
+        if paragraph.startswith(("`", ":", "$")):
+            continue
+        plain = re.split(r"\$[^$]*\$|`[^`]*`|[*_()\[\]{}]", paragraph)
+        phrase = max((p.strip(" .,;:") for p in plain), key=len)
+        if len(phrase) >= 15:
+            phrases.append(phrase[:60])
     return keys, phrases
 
 
@@ -299,9 +305,18 @@ def test_learner_notebook_runs_all_cells_without_glue_keys_or_solutions(learner_
 
 
 def test_the_checks_fail_on_a_raising_cell_a_stalled_cell_and_a_leak(learner_lab, chromium):
-    """The checks above can fail: a cell that raises, a cell that never finishes, a glue key and a solution
-    shown as text (notebooks written next to the learner notebook by the fixture)."""
+    """The checks above can fail: on the instructor's copy of the chapter (every solution phrase found), a cell
+    that raises, a cell that never finishes, a glue key shown as text (notebooks written by the fixture)."""
     base, token = learner_lab
+    keys, phrases = _leaks((ROOT / CHAPTER).read_text())
+    page, _ = _open_notebook(chromium, base, token, "instructor.ipynb")
+    try:
+        markdown, outputs = _shown(page, "instructor.ipynb")
+        with pytest.raises(AssertionError, match="solution text shown") as caught:
+            _check_clean(markdown, outputs, keys, phrases)
+        assert all(p in str(caught.value) for p in phrases), f"not every solution phrase found: {caught.value}"
+    finally:
+        page.close()
     page, _ = _open_notebook(chromium, base, token, "broken.ipynb")
     try:
         with pytest.raises(AssertionError, match=r"cell 3 of 4 \('1 / 0'\) raised ZeroDivisionError"):
