@@ -6,8 +6,12 @@ returns Markdown text, so the chapter never types a number.
 
 from __future__ import annotations
 
+import math
+
+from ..._claims import compare
 from ..._provenance import provenance
 from ...results import load_results
+from ...seeds import Stat, stat, stat_of
 from . import hopper, spirals
 
 
@@ -35,8 +39,23 @@ def _fmt(v, scale: float = 1.0, digits: int = 3) -> str:
     return "–" if v is None else f"{scale * v:.{digits}f}"
 
 
-def spiral_table(rmse: dict, n_obs: list[int], *, paper: bool = True) -> str:
-    """Window and extrapolation RMSE per observation count: models, trivial baselines, and Chen et al."""
+def _stat(record: dict | None, dotted: str, value) -> Stat:
+    """``dotted``'s numbers over the seeds of a merged ``record``, else the one ``value``."""
+    if record is not None and isinstance(record.get("seeds"), dict) and record["seeds"].get("per_seed"):
+        return stat(record, dotted)
+    return stat_of([value])
+
+
+def _cell(s: Stat, scale: float = 1.0, digits: int = 3) -> str:
+    """``"0.305 ± 0.008"`` (mean ± standard error) over several seeds, the plain number for one."""
+    if s.n >= 2 and math.isfinite(s.se):
+        return f"{scale * s.mean:.{digits}f} ± {scale * s.se:.{digits}f}"
+    return _fmt(None if math.isnan(s.mean) else s.mean, scale, digits)
+
+
+def spiral_table(rmse: dict, n_obs: list[int], *, paper: bool = True, record: dict | None = None) -> str:
+    """Window and extrapolation RMSE per observation count: models, trivial baselines, and Chen et al.
+    With ``record`` (a merged reference record) each cell is the mean ± standard error over its seeds."""
     head = "| model | " + " | ".join(f"{k} points: window | extrap." for k in n_obs) + " |"
     lines = [head, "|---|" + "---|---|" * len(n_obs)]
     for name in (*spirals.MODELS, *spirals.BASELINES):
@@ -45,7 +64,7 @@ def spiral_table(rmse: dict, n_obs: list[int], *, paper: bool = True) -> str:
         cells = []
         for k in n_obs:
             r = _at(rmse[name], k)
-            cells += [_fmt(r["window"]), _fmt(r["extrap"])]
+            cells += [_cell(_stat(record, f"spirals.rmse.{name}.{k}.{part}", r[part])) for part in ("window", "extrap")]
         lines.append(f"| {spirals.LABELS[name]} | " + " | ".join(cells) + " |")
     if paper:
         for name in spirals.MODELS:
@@ -61,9 +80,10 @@ def best_baseline(mse: dict, task: str, frac) -> float:
     return min(_at(mse[task][b], frac) for b in hopper.BASELINES if b in mse[task])
 
 
-def hopper_table(mse: dict, frac=0.5, *, paper: bool = True) -> str:
+def hopper_table(mse: dict, frac=0.5, *, paper: bool = True, record: dict | None = None) -> str:
     """MSE ×10⁻² at ``frac`` observed: models (marked when not below the best trivial baseline), baselines,
-    and (``paper``) Rubanova et al.'s numbers."""
+    and (``paper``) Rubanova et al.'s numbers. With ``record`` (a merged reference record) each cell is the
+    mean ± standard error over its seeds, and "below" means by more than 2 combined standard errors."""
     cols = "| model | interpolation | extrapolation |" + (" paper: interp. | paper: extrap. |" if paper else "")
     lines = [cols, "|---|---|---|" + ("---|---|" if paper else "")]
     for name in (*hopper.MODELS, *hopper.BASELINES):
@@ -72,9 +92,12 @@ def hopper_table(mse: dict, frac=0.5, *, paper: bool = True) -> str:
             if name not in mse[task]:
                 cells.append("–")
                 continue
-            v = _at(mse[task][name], frac)
-            mark = "" if name in hopper.BASELINES or v < best_baseline(mse, task, frac) else " (not below a baseline)"
-            cells.append(_fmt(v, 100, 2) + mark)
+            v = _stat(record, f"hopper.mse.{task}.{name}.{frac}", _at(mse[task][name], frac))
+            best = min((_stat(record, f"hopper.mse.{task}.{b}.{frac}", _at(mse[task][b], frac))
+                        for b in hopper.BASELINES if b in mse[task]), key=lambda b: b.mean)
+            below = compare(v, best, higher_is_better=False).outcome == "better" if v.n >= 3 else v.mean < best.mean
+            mark = "" if name in hopper.BASELINES or below else " (not below a baseline)"
+            cells.append(_cell(v, 100, 2) + mark)
         if paper:
             cells += [_fmt(hopper.PAPER_MSE.get(name, {}).get(t), digits=3) for t in hopper.TASKS]
         lines.append(f"| {hopper.LABELS[name]} | " + " | ".join(cells) + " |")
