@@ -146,6 +146,15 @@ def test_notebook_markdown_is_plain_jupyter_markdown():
     assert "$1+1$" in md
 
 
+def test_notebook_title_heading_comes_first_in_its_cell():
+    # jupyterlab-myst lifts the first heading into a title block and drops the heading only when it is the
+    # cell's first node: an anchor before it showed Chapter 1's title twice in JupyterLab
+    for student in (True, False):
+        nb, _ = _convert(student=student)
+        first = next(c for c in nb.cells if c.cell_type == "markdown").source
+        assert first.startswith("# X. A chapter\n\n<a id=\"chx\"></a>"), first[:80]
+
+
 def test_student_notebook_has_answer_cell_and_no_solution():
     nb, _ = _convert(student=True)
     exercise = [i for i, c in enumerate(nb.cells) if "exercise" in c.metadata.get("tags", [])]

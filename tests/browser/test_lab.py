@@ -195,6 +195,15 @@ SHOWN_JS = """(path) => {
   return {markdown, outputs};
 }"""
 
+# The visible top-level headings (h1: a Markdown `#` heading, or the title block jupyterlab-myst draws from the
+# first cell's heading) whose text holds ``title``.
+TITLES_JS = """([path, title]) => {
+  const w = window.__nbPanel(path);
+  return [...w.content.node.querySelectorAll('h1')]
+    .filter(h => h.getClientRects().length && h.innerText.includes(title))
+    .map(h => (h.className ? h.className + ': ' : '') + h.innerText.trim());
+}"""
+
 KERNEL_GONE = ("dead", "restarting", "autorestarting", "terminating")
 
 
@@ -309,6 +318,8 @@ def test_learner_notebook_runs_all_cells_without_glue_keys_or_solutions(learner_
         print(f"Run All Cells: {seconds:.1f} s")
         markdown, outputs = _shown(page, "ch1.ipynb")
         assert "ODEs and how to solve them" in markdown, f"the chapter's text is not on the page: {markdown[:300]!r}"
+        titles = page.evaluate(TITLES_JS, ["ch1.ipynb", "ODEs and how to solve them"])
+        assert len(titles) == 1, f"the chapter's title should be shown once, as one h1; shown: {titles}"
         assert "mode=quick" in outputs, f"the setup cell's line is missing from the outputs: {outputs[:300]!r}"
         _check_clean(markdown, outputs, keys, phrases)
         assert not errors, f"page errors in JupyterLab: {errors[:3]}"

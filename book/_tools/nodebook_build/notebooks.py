@@ -20,6 +20,7 @@ from .solutions import cells_without_solutions
 _LABEL_HEADING = re.compile(r"^\((?P<label>[^()\s]+)\)=\s*\n+#+\s+(?P<title>.+)$", re.M)
 _HEADING = re.compile(r"^#{1,2}\s")
 _ANCHORS = re.compile(r'\s*(<a id="[^"]*"></a>\s*)*')
+_ANCHORED_TITLE = re.compile(r'(?P<anchors>\s*(?:<a id="[^"]*"></a>\s*)+)(?P<heading>#\s[^\n]*)(?P<rest>.*)', re.S)
 
 
 def executed_notebook(source: Path, cache_path: Path):
@@ -102,6 +103,18 @@ def _code(source: str, tags: list[str]):
     import nbformat
 
     return nbformat.v4.new_code_cell(source, metadata={"tags": tags})
+
+
+def _title_first(cells: list) -> None:
+    """Put the first Markdown cell's ``#`` heading before the anchors a ``(label)=`` target left above it.
+
+    jupyterlab-myst (2.7) draws a title block from a notebook's first heading, and drops the heading itself
+    only when it is the first thing in the first Markdown cell: behind an anchor, the title showed twice.
+    """
+    first = next((c for c in cells if c.cell_type == "markdown"), None)
+    m = _ANCHORED_TITLE.fullmatch(first.source) if first is not None else None
+    if m:
+        first.source = f"{m['heading'].rstrip()}\n\n{m['anchors'].strip()}{m['rest']}"
 
 
 def _blocks(nb) -> list:
@@ -195,6 +208,7 @@ def to_notebook(text: str, *, student: bool, ctx: Context, settings: Settings | 
     flush()
     if bibliography is not None and ctx.cited:
         cells.append(_md(bibliography.references_markdown(ctx.cited)))
+    _title_first(cells)
     src.cells = cells
     src.metadata.pop("jupytext", None)
     src.metadata["kernelspec"] = {"display_name": "Python 3", "language": "python", "name": "python3"}
