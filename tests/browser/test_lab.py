@@ -22,6 +22,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -207,9 +208,10 @@ TITLES_JS = """([path, title]) => {
 KERNEL_GONE = ("dead", "restarting", "autorestarting", "terminating")
 
 
+@contextmanager
 def _open_notebook(chromium, base: str, token: str, path: str, *, timeout_s: float = 150):
     """A JupyterLab page showing the notebook ``path`` with its kernel idle (a kernel picker, if any, accepted),
-    and the list its page errors are collected into."""
+    and the list its page errors are collected into; the page is closed on leaving the ``with`` block."""
     page = chromium.new_page(viewport={"width": 1400, "height": 900})
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
@@ -233,7 +235,10 @@ def _open_notebook(chromium, base: str, token: str, path: str, *, timeout_s: flo
         if page.locator(".jp-Dialog .jp-mod-accept").count():  # "Select Kernel" on a notebook without one
             page.locator(".jp-Dialog .jp-mod-accept").first.click()
         time.sleep(0.5)
-    return page, errors
+    try:
+        yield page, errors
+    finally:
+        page.close()
 
 
 def _execute(page, path: str, command: str, *, cells: int | None = None, budget_s: float = 180,
@@ -312,8 +317,7 @@ def test_learner_notebook_runs_all_cells_without_glue_keys_or_solutions(learner_
     base, token = learner_lab
     keys, phrases = _leaks((ROOT / CHAPTER).read_text())
     assert len(keys) > 10 and phrases, "the chapter should have glue keys and solutions to look for"
-    page, errors = _open_notebook(chromium, base, token, "ch1.ipynb")
-    try:
+    with _open_notebook(chromium, base, token, "ch1.ipynb") as (page, errors):
         seconds = _execute(page, "ch1.ipynb", "notebook:run-all-cells", budget_s=180, stall_s=120)
         print(f"Run All Cells: {seconds:.1f} s")
         markdown, outputs = _shown(page, "ch1.ipynb")
@@ -323,8 +327,6 @@ def test_learner_notebook_runs_all_cells_without_glue_keys_or_solutions(learner_
         assert "mode=quick" in outputs, f"the setup cell's line is missing from the outputs: {outputs[:300]!r}"
         _check_clean(markdown, outputs, keys, phrases)
         assert not errors, f"page errors in JupyterLab: {errors[:3]}"
-    finally:
-        page.close()
 
 
 def test_the_checks_fail_on_a_raising_cell_a_stalled_cell_and_a_leak(learner_lab, chromium):
@@ -332,16 +334,12 @@ def test_the_checks_fail_on_a_raising_cell_a_stalled_cell_and_a_leak(learner_lab
     that raises, a cell that never finishes, a glue key shown as text (notebooks written by the fixture)."""
     base, token = learner_lab
     keys, phrases = _leaks((ROOT / CHAPTER).read_text())
-    page, _ = _open_notebook(chromium, base, token, "instructor.ipynb")
-    try:
+    with _open_notebook(chromium, base, token, "instructor.ipynb") as (page, _):
         markdown, outputs = _shown(page, "instructor.ipynb")
         with pytest.raises(AssertionError, match="solution text shown") as caught:
             _check_clean(markdown, outputs, keys, phrases)
         assert all(p in str(caught.value) for p in phrases), f"not every solution phrase found: {caught.value}"
-    finally:
-        page.close()
-    page, _ = _open_notebook(chromium, base, token, "broken.ipynb")
-    try:
+    with _open_notebook(chromium, base, token, "broken.ipynb") as (page, _):
         with pytest.raises(AssertionError, match=r"cell 3 of 4 \('1 / 0'\) raised ZeroDivisionError"):
             _execute(page, "broken.ipynb", "notebook:run-all-cells", budget_s=60)
         markdown, outputs = _shown(page, "broken.ipynb")
@@ -351,15 +349,10 @@ def test_the_checks_fail_on_a_raising_cell_a_stalled_cell_and_a_leak(learner_lab
             _check_clean(markdown, "", ["ch1_blowup_t"], [])
         with pytest.raises(AssertionError, match="solution text shown"):
             _check_clean(markdown, "", [], ["The answer is forty-two"])
-    finally:
-        page.close()
-    page, _ = _open_notebook(chromium, base, token, "slow.ipynb")
-    try:
+    with _open_notebook(chromium, base, token, "slow.ipynb") as (page, _):
         with pytest.raises(AssertionError, match=r"stalled at cell 2 of 2 \('time.sleep\(120\)'\)"):
             _execute(page, "slow.ipynb", "notebook:run-all-cells", stall_s=5)
         page.evaluate("() => window.jupyterapp.commands.execute('kernelmenu:interrupt')")
-    finally:
-        page.close()
 
 
 @pytest.mark.timeout(420)  # JupyterLab's start counts
@@ -367,8 +360,7 @@ def test_a_chapter_opens_as_a_notebook_and_its_setup_cell_runs(lab_url, chromium
     base, token = lab_url
     # jupytext's "Jupytext Notebook" viewer (set by `make lab`) opens the .md as cells, not as text: the first
     # code cell is the chapter's setup cell on its own (a text editor would show the whole file in one box).
-    page, errors = _open_notebook(chromium, base, token, CHAPTER)
-    try:
+    with _open_notebook(chromium, base, token, CHAPTER) as (page, errors):
         source = page.evaluate("""(path) => window.__nbPanel(path).content.widgets
           .find(c => c.model.type === 'code').model.sharedModel.getSource()""", CHAPTER)
         assert "setup(" in source and "jupytext" not in source, f"expected the setup cell; got {source[:300]!r}"
@@ -377,5 +369,3 @@ def test_a_chapter_opens_as_a_notebook_and_its_setup_cell_runs(lab_url, chromium
           .find(c => c.model.type === 'code').outputArea.node.innerText""", CHAPTER)
         assert "mode=quick" in text and "ch1" in text, f"setup cell printed {text!r}"
         assert not errors, f"page errors in JupyterLab: {errors[:3]}"
-    finally:
-        page.close()
