@@ -24,6 +24,14 @@ class Row:
     unit: str = ""
 
 
+def mean_se(s, digits: int = 3, scale: float = 1.0) -> str:
+    """A table cell for a :class:`~nodebook.seeds.Stat`: ``"0.663 ± 0.012"`` (mean ± standard error) over
+    several seeds, ``"0.663"`` for one, ``"–"`` where there is no number; ``scale`` multiplies both."""
+    if s.n >= 2 and math.isfinite(s.se):
+        return f"{scale * s.mean:.{digits}f} ± {scale * s.se:.{digits}f}"
+    return "–" if s.mean is None or not math.isfinite(s.mean) else f"{scale * s.mean:.{digits}f}"
+
+
 def pm(mean, se, digits: int = 3, scale: float = 1.0, unit: str = "") -> str:
     """``"95.5% ± 0.31%"``: a mean and its standard error (``"–"`` for what is missing)."""
     m = num(None if mean is None else mean * scale, digits)

@@ -11,12 +11,12 @@ same way as the reference run's.
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 import numpy as np
 
 from ..._claims import as_record
+from ..._tables import mean_se
 from ...flows import toy_entropy
 from ...results import load_arrays, load_results
 from ...seeds import Stat, metrics_of, stat, stat_of
@@ -49,9 +49,7 @@ def _num(x: float | None, digits: int = 3) -> str:
 
 def cell(s: Stat, digits: int = 3) -> str:
     """``"0.663"`` for one seed, ``"0.663 ± 0.012"`` for several (standard error of the mean)."""
-    if s.n >= 2 and math.isfinite(s.se):
-        return f"{s.mean:.{digits}f} ± {s.se:.{digits}f}"
-    return _num(s.mean, digits)
+    return mean_se(s, digits)
 
 
 def _seeds_note(record) -> str:

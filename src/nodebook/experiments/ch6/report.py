@@ -6,10 +6,9 @@ returns Markdown text, so the chapter never types a number.
 
 from __future__ import annotations
 
-import math
-
 from ..._claims import compare
 from ..._provenance import provenance
+from ..._tables import mean_se
 from ...results import load_results
 from ...seeds import Stat, stat, stat_of
 from . import hopper, spirals
@@ -46,13 +45,6 @@ def _stat(record: dict | None, dotted: str, value) -> Stat:
     return stat_of([value])
 
 
-def _cell(s: Stat, scale: float = 1.0, digits: int = 3) -> str:
-    """``"0.305 ± 0.008"`` (mean ± standard error) over several seeds, the plain number for one."""
-    if s.n >= 2 and math.isfinite(s.se):
-        return f"{scale * s.mean:.{digits}f} ± {scale * s.se:.{digits}f}"
-    return _fmt(None if math.isnan(s.mean) else s.mean, scale, digits)
-
-
 def spiral_table(rmse: dict, n_obs: list[int], *, paper: bool = True, record: dict | None = None) -> str:
     """Window and extrapolation RMSE per observation count: models, trivial baselines, and Chen et al.
     With ``record`` (a merged reference record) each cell is the mean ± standard error over its seeds."""
@@ -64,7 +56,8 @@ def spiral_table(rmse: dict, n_obs: list[int], *, paper: bool = True, record: di
         cells = []
         for k in n_obs:
             r = _at(rmse[name], k)
-            cells += [_cell(_stat(record, f"spirals.rmse.{name}.{k}.{part}", r[part])) for part in ("window", "extrap")]
+            cells += [mean_se(_stat(record, f"spirals.rmse.{name}.{k}.{part}", r[part]))
+                      for part in ("window", "extrap")]
         lines.append(f"| {spirals.LABELS[name]} | " + " | ".join(cells) + " |")
     if paper:
         for name in spirals.MODELS:
@@ -97,7 +90,7 @@ def hopper_table(mse: dict, frac=0.5, *, paper: bool = True, record: dict | None
                         for b in hopper.BASELINES if b in mse[task]), key=lambda b: b.mean)
             below = compare(v, best, higher_is_better=False).outcome == "better" if v.n >= 3 else v.mean < best.mean
             mark = "" if name in hopper.BASELINES or below else " (not below a baseline)"
-            cells.append(_cell(v, 100, 2) + mark)
+            cells.append(mean_se(v, 2, 100) + mark)
         if paper:
             cells += [_fmt(hopper.PAPER_MSE.get(name, {}).get(t), digits=3) for t in hopper.TASKS]
         lines.append(f"| {hopper.LABELS[name]} | " + " | ".join(cells) + " |")
