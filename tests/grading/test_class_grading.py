@@ -1,7 +1,7 @@
 """Class grading, run the way README.md's "Grading a class" says: its commands, copied from the README.
 
 The submissions are made here: a right one, a wrong one, an empty one, and the ways a student could try
-to cheat or break the grader. Only the chapter (``all`` -> ``ch1``) and the cell time limit (60 -> 10 s)
+to cheat or break the grader. Only the chapter (``all`` -> ``ch1``) and the cell time limit (60 -> 4 s)
 are changed from the README's commands, to keep the test short.
 """
 
@@ -68,7 +68,7 @@ def test_readme_commands_grade_a_folder_into_points_per_question(tmp_path):
     save("magic", ["%matplotlib inline\n" + RIGHT["y_euler"], RIGHT["fitted_order"]])
     (subs / "truncated.ipynb").write_text(nbformat.writes(_tiny(right))[:200])
     for command in commands:
-        command = command.replace(" all ", " ch1 ").replace("--cell-timeout 60", "--cell-timeout 10")
+        command = command.replace(" all ", " ch1 ").replace("--cell-timeout 60", "--cell-timeout 4")
         command = re.sub(r"^python ", f"{sys.executable} ", command)
         subprocess.run(["bash", "-c", command], cwd=tmp_path, check=True, timeout=600,
                        env={**os.environ, "PYTHONPATH": str(ROOT / "src")})
