@@ -125,10 +125,12 @@ browser: html pdf
 	$(BIN)/pytest tests/browser/test_book.py
 
 # Two cores: the unit tests run beside the book build, then nbval beside the browser test (-Oline keeps each
-# line whole). Every step is also a target of its own (`make unit`, `make nbval`, ...).
+# line whole). The second half reads the book the first half built: `-o html -o pdf` keeps it from building
+# the site and printing the PDF again (about a minute). Every step is also a target of its own (`make unit`,
+# `make nbval`, ...), which builds what it needs.
 test: lint
 	@$(MAKE) --no-print-directory -j2 -Oline unit book
-	@$(MAKE) --no-print-directory -j2 -Oline nbval browser
+	@$(MAKE) --no-print-directory -j2 -Oline -o html -o pdf nbval browser
 	@echo "make test: all green"
 
 # ---------------------------------------------------------------------------------------------- extras
