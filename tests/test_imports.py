@@ -29,7 +29,7 @@ FLOORS: list[tuple[str, tuple[str, ...]]] = [
       "nodebook.seeds", "nodebook.problems", "nodebook._overrides", "nodebook.budgets", "nodebook._claims",
       "nodebook._provenance")),
     ("infrastructure: checkpoints, plotting, mode/device/seed, results files",
-     ("nodebook.checkpoint", "nodebook.plotting", "nodebook.config", "nodebook.results")),
+     ("nodebook.checkpoint", "nodebook.plotting", "nodebook.config", "nodebook.results", "nodebook._run_clock")),
     ("solvers", ("nodebook.solvers",)),
     ("adjoint", ("nodebook.adjoint", "nodebook._adjoint_settings")),
     ("models, data, flows", ("nodebook.models", "nodebook.data", "nodebook.flows")),

@@ -25,13 +25,13 @@ import argparse
 import copy
 import json
 import sys
-import time
 from typing import Any
 
 import torch
 
 from . import experiments
 from ._overrides import apply_overrides, parse_override
+from ._run_clock import RunClock, run_key
 from ._seeds_cli import run_seeds
 from .config import BUDGETS, CHAPTERS, MODES, resolve_chapter, resolve_device, resolve_mode, setup
 from .results import git_commit, provenance, save_results
@@ -76,11 +76,16 @@ def reproduce(chapter: str, mode: str | None = None, device: str | None = None, 
         cfg.budget.update(_budget(key, cfg.mode, overrides))
     module = experiments.load(key)
     commit = git_commit()  # the code this run imported (an edit during a long run must not relabel it)
-    start = time.perf_counter()
-    metrics = module.run(cfg)
-    wall = time.perf_counter() - start
+    # A run that checkpoints and was killed resumes where it stopped: its record counts every leg's time.
+    key_of_run = run_key(chapter=key, mode=cfg.mode, seed=seed, device=str(cfg.device), commit=commit,
+                         budget=cfg.budget, out=partial)
+    with RunClock(key_of_run, resumable=bool(cfg.budget.get("checkpoint"))) as clock:
+        metrics = module.run(cfg)
+    wall = clock.elapsed
     arrays = metrics.pop("arrays", None)  # a chapter's figure arrays go to a checksummed .npz beside the json
     extra = {"git_commit": commit, "seed": seed, "threads": torch.get_num_threads(), "processes": 1}
+    if len(clock.legs) > 1:
+        extra["wall_time_legs_s"] = clock.legs
     if partial is not None:
         extra["budget"] = cfg.budget
     path = save_results(key, metrics, mode=cfg.mode, device=cfg.device, wall_time_s=wall,
