@@ -107,7 +107,7 @@ def _recipe_cells(h: dict) -> dict:
     return {
         "training": f"{h['epochs']} epochs, {opt} lr {h['lr']:g} ×{h.get('lr_decay', 1.0):g}/step, floor {floor:g}, "
                     f"batch {h['batch_size']}, KL weight {kl}",
-        "loss": ("theirs: per-(series, feature) mean likelihood, 3 draws, logsumexp over the batch" if pub
+        "loss": ("theirs: per-(series, feature) mean likelihood, batch mean, logsumexp over 3 draws" if pub
                  else "summed ELBO, 1 draw"),
         "sizes": (f"latent {h['latent_dim']}, recognition {h['hidden']}, ODE create_net(3 layers, {h['width']}), "
                   f"GRU gate nets {h.get('gru_units', 100)}, linear decoder" if pub else
@@ -158,7 +158,7 @@ def protocol_table(full: dict, quick: dict) -> str:
         ("Test MSE", "per (series, feature), then mean; 3 posterior draws", "same", "same"),
         ("Training", "300 epochs, Adamax lr 1e-2 ×0.999/step, floor 1e-3, batch 50, KL 0 for 10 epochs then "
          "1 − 0.99^(epoch − 10)", cf["training"], cq["training"]),
-        ("Training loss", "per-(series, feature) mean likelihood, 3 draws, logsumexp over the batch", cf["loss"],
+        ("Training loss", "per-(series, feature) mean likelihood, batch mean, logsumexp over 3 draws", cf["loss"],
          cq["loss"]),
         ("Sizes", "latent 15, recognition 30, ODE create_net(3 layers, 300), GRU gate nets 100, linear decoder",
          cf["sizes"], cq["sizes"]),
