@@ -6,9 +6,10 @@ What the overlay sets, each exactly as their code does it: ODE functions ``creat
 (decoder and ODE-RNN encoder), their GRU unit with MLP gates carrying mean and std, their plain-GRU RNN
 encoder, MLP heads to ``q(z0)`` with std ``|raw|``, N(0, 0.1²) initialisation, a linear decoder, observation
 std 1e-3, the per-(series, feature) likelihood averaged over the batch with a logsumexp over 3 draws, the KL
-weight 0 for 10 epochs then ``1 - 0.99^(epoch - 10)``, Adamax lr 1e-2 ×0.999 per iteration with floor 1e-3, no gradient clipping,
-batch 50, 300 epochs, the extrapolation solve from the first predicted time, and their RNN-VAE (a decoder
-GRU of the latent size fed its own outputs, one draw of ``z0``: :mod:`nodebook.latent._published_rnn_vae`).
+weight 0 for 10 epochs then ``1 - 0.99^(epoch - 10)``, Adamax lr 1e-2 ×0.999 per iteration with floor 1e-3,
+no gradient clipping, batch 50, 300 epochs, the extrapolation solve from the first predicted time, and their
+RNN-VAE (a decoder GRU of the latent size fed its own outputs, one draw of ``z0``:
+:mod:`nodebook.latent._published_rnn_vae`).
 A budget's ``shrink`` block (e.g. ``{"epochs": 20}``) is applied after the overlay and the protocol table
 says what it changed.
 
