@@ -2,7 +2,8 @@
 
 What ``run_models.py --rnn-vae`` builds (``concat_mask=True``, ``n_units=--units``, GRU cells), step by step:
 
-* the batch's grid keeps only the times at which some series observed something (their ``get_next_batch``);
+* the batch's grid keeps only the times at which some series observed something (their ``get_next_batch``
+  tests the sum of the observed values, the same unless they sum to exactly 0);
 * **encoder**: ``GRUCell(2D + 1 -> rec_dims)`` over ``[x·mask, mask, Δt]``, read **backwards** when the first
   predicted time lies before the last observed one (interpolation), **forwards** otherwise (extrapolation);
   ``Δt`` is the gap to the next time read (0 for the last). A step where a series observes nothing keeps
