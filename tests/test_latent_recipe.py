@@ -53,7 +53,9 @@ def test_published_kl_weight_is_zero_for_ten_epochs_then_geometric():
         kl_schedule(0, 0, kind="cosine")
 
 
-def test_published_loss_is_the_logsumexp_over_series_of_mean_likelihood_minus_mean_kl():
+def test_published_loss_is_the_logsumexp_over_draws_of_the_batch_mean_likelihood_minus_mean_kl():
+    # VAE_Baseline.get_gaussian_likelihood averages over the series (dim 1 after the permute): one number per
+    # draw, shape [n_traj_samples]; the logsumexp runs over the draws, not over the series of the batch.
     gen = torch.Generator().manual_seed(0)
     S, B, T, D, L = 3, 4, 5, 2, 3
     pred, x = torch.randn(S, B, T, D, generator=gen), torch.randn(B, T, D, generator=gen)
@@ -69,12 +71,15 @@ def test_published_loss_is_the_logsumexp_over_series_of_mean_likelihood_minus_me
                 if keep.any():
                     dist = torch.distributions.Normal(pred[s, b, keep, d], std)
                     ll[s, b, d] = dist.log_prob(x[b, keep, d]).mean()
-    rec = ll.mean(-1).mean(0)  # (B,): mean over features, then over the 3 samples
+    rec = ll.mean(-1).mean(1)  # (S,): mean over features, then over the series
     kl = (gaussian_kl(mu, logvar) / L).mean()
     want = -torch.logsumexp(rec - 0.7 * kl, 0)
     got, info = published_loss(pred, x, mask, std, mu, logvar, kl_weight=0.7)
     torch.testing.assert_close(got, want)
     assert info["kl"] == pytest.approx(float(kl))
+    # one draw (their RNN-VAE): minus the batch-mean likelihood plus the weighted KL, no logsumexp over series
+    one, _ = published_loss(pred[:1], x, mask, std, mu, logvar, kl_weight=0.7)
+    torch.testing.assert_close(one, -(ll[0].mean(-1).mean() - 0.7 * kl))
 
 
 def test_published_recipe_decoder_ode_has_the_published_parameter_count():

@@ -9,8 +9,9 @@
 * :mod:`.training`: ``fit_series``, one training loop for all of them (Adam or Adamax, a learning rate with
   a floor, the book's or Rubanova et al.'s KL schedule).
 * :mod:`.naive`: baselines that learn nothing (linear interpolation, constant velocity, last value).
-* :mod:`._published`: Rubanova et al.'s published networks (their GRU unit, encoders, ``create_net``), and
-  :func:`published_loss` in :mod:`.losses`: what ``--set recipe=published`` builds in chapter 6.
+* :mod:`._published`: Rubanova et al.'s published networks (their GRU unit, encoders, ``create_net``),
+  :mod:`._published_rnn_vae` (their RNN-VAE) and :func:`published_loss` in :mod:`.losses`: what
+  ``--set recipe=published`` builds in chapter 6.
 
 A batch is ``(t, x, mask)``: ``t: (T,)`` the sorted union of the batch's observation times,
 ``x: (batch, T, D)`` (anything where missing) and ``mask: (batch, T, D)`` (1 observed, 0 missing).

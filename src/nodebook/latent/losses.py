@@ -108,21 +108,22 @@ def published_loss(pred: torch.Tensor, x: torch.Tensor, mask: torch.Tensor, obs_
     """Rubanova et al.'s training loss (``VAE_Baseline.compute_all_losses`` in ``latent_ode``), exactly.
 
     The Gaussian log-density is averaged over each (sample, series, feature)'s observed times (a feature
-    with none counts 0), then over features and the ``S`` samples; the KL is averaged over latent dims and
-    series. Their "IWAE loss" is ``-logsumexp(log_lik - kl_weight * kl)`` over dimension 0 of a ``(batch,)``
-    tensor: the logsumexp runs over the *series of the batch*, not over the samples.
+    with none counts 0), then over features and over the series of the batch, giving one number per draw
+    (their ``get_gaussian_likelihood``: shape ``[n_traj_samples]``); the KL is averaged over latent dims and
+    series. Their "IWAE loss" is ``-logsumexp(log_lik - kl_weight * kl)`` over the ``S`` draws. With
+    ``S = 1`` (their RNN-VAE) it is minus the batch-mean log-likelihood plus the weighted KL.
 
     Args:
         pred: ``(S, batch, T, D)``; x, mask: ``(batch, T, D)``; mu, logvar: ``(batch, latent)``.
 
     Returns:
-        The scalar loss and ``{"log_lik", "kl"}`` (batch means).
+        The scalar loss and ``{"log_lik", "kl"}`` (means over draws and series).
     """
     check_masked(pred[0], x, mask)
     logp = torch.distributions.Normal(pred, obs_std).log_prob(x) * mask
     counts = mask.sum(dim=-2)  # (batch, D) observed times per (series, feature)
     per_feature = logp.sum(dim=-2) / counts.clamp(min=1)  # (S, batch, D); 0 where nothing was observed
-    log_lik = per_feature.mean(dim=-1).mean(dim=0)  # (batch,)
+    log_lik = per_feature.mean(dim=-1).mean(dim=-1)  # (S,): features, then series
     kl = (gaussian_kl(mu, logvar) / mu.shape[-1]).mean()
     loss = -torch.logsumexp(log_lik - kl_weight * kl, dim=0)
     return loss, {"log_lik": float(log_lik.detach().mean()), "kl": float(kl.detach())}

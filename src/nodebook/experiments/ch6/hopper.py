@@ -84,10 +84,10 @@ def build_model(name: str, cfg: Config) -> torch.nn.Module:
             enc = ODERNNEncoder(d, hidden, width=width, method=b.get("encoder_method", "euler"), step_size=SPACING)
             model = LatentODE(d, latent, enc, width=width, decoder_width=dec, obs_std=b["obs_std"],
                               **solver_settings(b, SPACING))
+        elif name == "rnn_vae" and b["recipe"] == "published":
+            model = published_rnn_vae(b, d)
         elif name == "rnn_vae":
             model = RNNVAE(d, latent, hidden, decoder_width=dec, obs_std=b["obs_std"])
-            if b["recipe"] == "published":
-                published_rnn_vae(model, b)
         else:
             raise ValueError(f"unknown Hopper model {name!r}; expected one of {', '.join(MODELS)}")
     return model.to(cfg.device)
