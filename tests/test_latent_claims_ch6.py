@@ -51,7 +51,15 @@ def test_rnn_vae_that_ignores_its_input_is_named():
     nearly = claims.rnn_vae_input(metrics(0.01, 0.002, rnn_vae=(0.0502, 0.0501)))
     assert "almost the same" in nearly
     reads = claims.rnn_vae_input(metrics(0.01, 0.002, rnn_vae=(0.05, 0.02)))
-    assert "falls as it sees more points" in reads
+    assert "falls as it sees more points" in reads and "no verdict" in reads  # one seed
+
+
+def test_rnn_vae_falls_only_beyond_two_standard_errors_over_the_seeds():
+    falls = seeds(*(metrics(0.01, 0.002, rnn_vae=(0.05 + d, 0.02 + d)) for d in (0.0, 0.001, -0.001)))
+    text = claims.rnn_vae_input(falls)
+    assert "falls as it sees more points" in text and "(3 seeds)" in text and "no verdict" not in text
+    noisy = seeds(*(metrics(0.01, 0.002, rnn_vae=(lo, hi)) for lo, hi in ((0.05, 0.02), (0.03, 0.05), (0.04, 0.03))))
+    assert "does not change beyond 2 standard errors" in claims.rnn_vae_input(noisy)
 
 
 def test_extrapolation_is_harder_for_the_baselines_or_the_page_fails():
