@@ -346,7 +346,7 @@ def test_goals_are_judged_on_the_seeds_not_on_seed_0():
     assert not goal["met"]
     assert next(g for g in ch6.report.goals(merged["metrics"]) if g["goal"].startswith("spirals, 100"))["met"]
     # below the RNN only beyond 2 combined standard errors: a mean just under it is not "below"
-    for r, rnn in zip(records, (0.20, 0.45, 0.30)):
+    for r, rnn in zip(records, (0.20, 0.45, 0.30), strict=True):
         r["metrics"]["spirals"]["rmse"]["latent_ode"]["100"]["window"] = 0.29
         r["metrics"]["spirals"]["rmse"]["rnn"]["100"]["window"] = rnn
     merged = nbseeds.merge(records, [0, 1, 2])
