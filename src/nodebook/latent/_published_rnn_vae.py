@@ -105,9 +105,12 @@ class PublishedRNNVAE(LatentVariableModel):
     def posterior(self, t: torch.Tensor, x: torch.Tensor, mask: torch.Tensor,
                   t_pred: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """Mean and log-variance of ``q(z0 | x)`` (std ``|raw|``), read in the direction ``t_pred`` implies."""
-        data, m, gaps = self._read(t, x, mask, t if t_pred is None else t_pred)
-        mu, raw = self.to_z0(self.encoder_states(data, m, gaps)[:, -1]).chunk(2, dim=-1)
+        mu, raw = self._q_z0(*self._read(t, x, mask, t if t_pred is None else t_pred))
         return mu, 2 * raw.abs().clamp_min(1e-8).log()
+
+    def _q_z0(self, data, m, gaps) -> tuple[torch.Tensor, torch.Tensor]:
+        """Mean and raw std of ``q(z0)`` from the encoder's last state."""
+        return self.to_z0(self.encoder_states(data, m, gaps)[:, -1]).chunk(2, dim=-1)
 
     def forward(self, t_obs: torch.Tensor, x_obs: torch.Tensor, m_obs: torch.Tensor,
                 t_pred: torch.Tensor | None = None, *, n_samples: int = 1,
@@ -120,7 +123,7 @@ class PublishedRNNVAE(LatentVariableModel):
         _validate.positive_int("n_samples", n_samples)
         t_pred = t_obs if t_pred is None else t_pred
         data, m, gaps = self._read(t_obs, x_obs, m_obs, t_pred)
-        mu, raw = self.to_z0(self.encoder_states(data, m, gaps)[:, -1]).chunk(2, dim=-1)
+        mu, raw = self._q_z0(data, m, gaps)
         std = raw.abs()
         z0 = mu + std * torch.randn_like(mu) if sample else mu
         first = data[:, 0]
