@@ -45,6 +45,11 @@ def _stat(record: dict | None, dotted: str, value) -> Stat:
     return stat_of([value])
 
 
+def _below(a: Stat, b: Stat) -> bool:
+    """``a``'s error below ``b``'s: by more than 2 combined standard errors over 3+ seeds, else by its mean."""
+    return compare(a, b, higher_is_better=False).outcome == "better" if a.n >= 3 else a.mean < b.mean
+
+
 def spiral_table(rmse: dict, n_obs: list[int], *, paper: bool = True, record: dict | None = None) -> str:
     """Window and extrapolation RMSE per observation count: models, trivial baselines, and Chen et al.
     With ``record`` (a merged reference record) each cell is the mean ± standard error over its seeds."""
@@ -88,8 +93,7 @@ def hopper_table(mse: dict, frac=0.5, *, paper: bool = True, record: dict | None
             v = _stat(record, f"hopper.mse.{task}.{name}.{frac}", _at(mse[task][name], frac))
             best = min((_stat(record, f"hopper.mse.{task}.{b}.{frac}", _at(mse[task][b], frac))
                         for b in hopper.BASELINES if b in mse[task]), key=lambda b: b.mean)
-            below = compare(v, best, higher_is_better=False).outcome == "better" if v.n >= 3 else v.mean < best.mean
-            mark = "" if name in hopper.BASELINES or below else " (not below a baseline)"
+            mark = "" if name in hopper.BASELINES or _below(v, best) else " (not below a baseline)"
             cells.append(mean_se(v, 2, 100) + mark)
         if paper:
             cells += [_fmt(hopper.PAPER_MSE.get(name, {}).get(t), digits=3) for t in hopper.TASKS]
@@ -190,15 +194,12 @@ def goals(metrics: dict, record: dict | None = None) -> list[dict]:
     def st(dotted: str, v) -> Stat:
         return _stat(record, dotted, v)
 
-    def below(a: Stat, b: Stat) -> bool:
-        return compare(a, b, higher_is_better=False).outcome == "better" if a.n >= 3 else a.mean < b.mean
-
     out = []
     for k in sorted(sp["latent_ode"], key=float):
         ode = st(f"spirals.rmse.latent_ode.{k}.window", sp["latent_ode"][k]["window"])
         rnn = st(f"spirals.rmse.rnn.{k}.window", sp["rnn"][k]["window"])
         out.append({"goal": f"spirals, {k} points: latent ODE RMSE ≤ 0.30 and below the RNN", "value": ode.mean,
-                    "stat": ode, "target": 0.30, "met": ode.mean <= 0.30 and below(ode, rnn)})
+                    "stat": ode, "target": 0.30, "met": ode.mean <= 0.30 and _below(ode, rnn)})
     def at(task: str, name: str) -> Stat:
         return st(f"hopper.mse.{task}.{name}.0.5", _at(h[task][name], 0.5))
 
@@ -207,7 +208,7 @@ def goals(metrics: dict, record: dict | None = None) -> list[dict]:
         rivals = [at(task, "rnn_vae")] + [at(task, b) for b in hopper.BASELINES if b in h[task]]
         out.append({"goal": f"Hopper {task}, 50%: latent ODE (RNN enc.) MSE ≤ {100 * target:.1f}e-2, below "
                             "RNN-VAE and baselines", "value": v.mean, "stat": v, "target": target,
-                    "met": v.mean <= target and all(below(v, r) for r in rivals)})
+                    "met": v.mean <= target and all(_below(v, r) for r in rivals)})
     return out
 
 
