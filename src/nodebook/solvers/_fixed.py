@@ -87,15 +87,42 @@ class FixedStepSolver:
             ta = torch.tensor(a, dtype=y0.dtype, device=y0.device)
             if shift is not None:  # the same values, moving with the output times under autograd
                 ta, dt = ta + shift[k], (b - a + (shift[k + 1] - shift[k])) / n
+            stage_times = _stage_times(a, dt, n, self.tableau.c, y0) if shift is None else None
             for i in range(n):
-                ti = ta if i == 0 else ta + i * dt
-                ks = rk_stages(func, ti, dt, y, self.tableau, f0=f0 if k == i == 0 else None)
+                first = f0 if k == i == 0 else None
+                if stage_times is None:
+                    ks = rk_stages(func, ta if i == 0 else ta + i * dt, dt, y, self.tableau, f0=first)
+                else:
+                    ks = _stages_at(func, stage_times[i], dt, y, self.tableau, first)
                 y = _combine(y, dt, self.tableau.b, ks)
             stats.n_accepted += n
             ys.append(y)
         out = torch.stack(ys)
         _warn_if_not_finite(out, t_out, self.name)
         return out
+
+
+def _stage_times(a: float, dt: float, n: int, nodes: tuple[float, ...], like: torch.Tensor) -> list[tuple]:
+    """Every stage time of ``n`` steps of size ``dt`` from ``a``, as 0-d tensors made in one call.
+
+    Step ``i``'s stage ``s`` is at ``a + (i + c_s)·dt``, computed in float64 and rounded once to ``like``'s
+    dtype; stages sharing a node (RK4's two midpoints) share one tensor.
+    """
+    distinct = sorted(set(nodes))
+    flat = torch.tensor([[a + (i + c) * dt for c in distinct] for i in range(n)],
+                        dtype=like.dtype, device=like.device).view(-1).unbind()
+    at = [distinct.index(c) for c in nodes]
+    width = len(distinct)
+    return [tuple(flat[i * width + j] for j in at) for i in range(n)]
+
+
+def _stages_at(func, times: tuple, dt: float, y: torch.Tensor, tab: ButcherTableau,
+               f0: torch.Tensor | None) -> list[torch.Tensor]:
+    """The stage slopes of one explicit step whose stage times are given (see :func:`_stage_times`)."""
+    ks = [func(times[0], y) if f0 is None else f0]
+    for i in range(1, len(tab.c)):
+        ks.append(func(times[i], _combine(y, dt, tab.a[i], ks)))
+    return ks
 
 
 def _warn_if_not_finite(ys: torch.Tensor, t_out: list[float], method: str) -> None:

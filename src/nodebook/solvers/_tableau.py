@@ -40,14 +40,17 @@ def _combine(y: torch.Tensor, dt: float | torch.Tensor, coeffs: tuple[float, ...
     """
     if not isinstance(dt, torch.Tensor):
         terms = [(c, k) for c, k in zip(coeffs, ks, strict=False) if c != 0.0]
-        if len(terms) == 1:  # one slope (most fixed-step stages): y + (c·dt)·k in one operation
-            return torch.add(y, terms[0][1], alpha=terms[0][0] * dt)
+        if not terms:
+            return y
+        # y + (c_m·dt)·(k_m + Σ (c_j/c_m)·k_j), c_m the largest weight (so every ratio is at most 1): that
+        # slope enters unscaled, and s slopes cost s tensor operations forward and s multiplications backward.
+        m = max(range(len(terms)), key=lambda i: abs(terms[i][0]))
+        cm, acc = terms[m]
+        for c, k in terms[:m] + terms[m + 1:]:
+            acc = torch.add(acc, k, alpha=c / cm)
+        return torch.add(y, acc, alpha=cm * dt)
     acc = _weighted_sum(coeffs, ks)
-    if acc is None:
-        return y
-    if isinstance(dt, torch.Tensor):
-        return y + acc * dt.to(acc.dtype)
-    return torch.add(y, acc, alpha=dt)
+    return y if acc is None else y + acc * dt.to(acc.dtype)
 
 
 def rk_stages(func, t: torch.Tensor, dt: float, y: torch.Tensor, tab: ButcherTableau,
