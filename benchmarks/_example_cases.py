@@ -5,8 +5,9 @@
 ``(loss, nfe)``. Both sides start from the same weights. Where the book's step differs from the
 example's algorithm, ``"nodebook_same"`` is the example's algorithm on the book's code (and
 ``"same_algorithm"`` says what it is), so the solver's share and the algorithm's share can be told
-apart. The reference side follows torchdiffeq's published example settings; the book's side is what
-the book does for the same model.
+apart. ``"network_floor"`` (latent_ode) is the book's step with the solve replaced by the network alone
+(torchdiffeq's number of evaluations, no solver): the time no solver can go below. The reference side
+follows torchdiffeq's published example settings; the book's side is what the book does for the same model.
 """
 
 from __future__ import annotations
@@ -170,11 +171,28 @@ def latent_ode_case(*, device: torch.device, seed: int = 0) -> dict:
             return loss.item(), _take_nfe(model.func)
         return step
 
-    ref_step = stepper(ref, torchdiffeq.odeint, True)  # the example as published
+    last_nfe = [0]  # torchdiffeq's latest NFE, which the network floor repeats
+
+    def network_alone(func, z0, t):
+        """No solver: as many evaluations as torchdiffeq's latest solve made, chained by one Euler add
+        each, the last state read at every output time. Its loss means nothing; its time is the floor."""
+        y, h = z0, float(t[-1] - t[0]) / max(last_nfe[0], 1)
+        for _ in range(max(last_nfe[0], 1)):
+            y = torch.add(y, func(t[0], y), alpha=h)
+        return y.expand(len(t), *y.shape)
+
+    published = stepper(ref, torchdiffeq.odeint, True)  # the example as published
+
+    def ref_step(i):
+        loss, n = published(i)
+        last_nfe[0] = n
+        return loss, n
+
     same_step = stepper(same, nodebook_odeint, True)  # the example line for line, nodebook's solver
     book_step = stepper(book, nodebook_odeint, False)
+    floor_step = stepper(copy.deepcopy(book), network_alone, False)
 
-    return {"torchdiffeq": ref_step, "nodebook": book_step, "nodebook_same": same_step,
+    return {"torchdiffeq": ref_step, "nodebook": book_step, "nodebook_same": same_step, "network_floor": floor_step,
             "same_algorithm": "the example's code with nodebook.odeint (output layer at every encoder step)",
             "settings": {"data": "1000 spirals x 100 points, noise 0.3", "encoder": "tanh RNN 25 units",
                          "latent ODE": "4-20-20-4 ELU", "solver": "dopri5 rtol 1e-7 atol 1e-9",

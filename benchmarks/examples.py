@@ -22,6 +22,9 @@ Algorithm or implementation: ``ratio`` is the book's step against the example's;
 is a different algorithm for the same model (the CNF's closed-form divergence; the latent ODE's encoder
 reading its output layer once instead of at every step), a third side runs the example's own algorithm
 on the book's code and ``ratio_same_algorithm`` gives that ratio too (equal to ``ratio`` otherwise).
+For the latent ODE, ``network_floor_ratio`` is the book's step with its solve replaced by the network
+evaluated as often as torchdiffeq's solve did, with no solver around it: the encoder, decoder, loss and
+network cost that no solver can remove, so the lowest ``ratio`` any solver could reach.
 
 Usage::
 
@@ -52,7 +55,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _example_cases import cnf_case, latent_ode_case, ode_demo_case  # noqa: E402
 
 CASES = {"ode_demo": ode_demo_case, "latent_ode": latent_ode_case, "cnf": cnf_case}
-SIDES = ("torchdiffeq", "nodebook", "nodebook_same")
+SIDES = ("torchdiffeq", "nodebook", "nodebook_same", "network_floor")
 GOAL_CPU, GOAL_GPU = 0.5, 0.2
 
 
@@ -98,6 +101,10 @@ def compare(name: str, *, iters: int, warmup: int, device: torch.device, seed: i
     else:
         row.update({"same_algorithm": "yes: the book's step is the example's algorithm",
                     "ratio_same_algorithm": row["ratio"]})
+    if "network_floor" in sides:  # the book's step with no solver: the lowest ratio a solver could reach
+        row.update({"network_floor_ms": 1e3 * med["network_floor"],
+                    "network_floor_ratio": med["network_floor"] / med["torchdiffeq"]})
+        del losses["network_floor"]  # a step without a solve: its loss is not a result
     row.update({"times_ms": {k: [1e3 * x for x in v] for k, v in times.items()}, "losses": losses})
     return row
 
@@ -128,7 +135,8 @@ def main(argv: list[str] | None = None) -> int:
               f"  ratio {row['ratio']:.2f}  NFE {row['torchdiffeq_nfe']:.0f}/{row['nodebook_nfe']:.0f}"
               f"  loss(last 10) {row['torchdiffeq_loss_last10']:.4f}/{row['nodebook_loss_last10']:.4f}"
               f"  same-algorithm ratio {row['ratio_same_algorithm']:.2f}"
-              f"  load {row['load_average_1min'][0]:.1f}-{row['load_average_1min'][1]:.1f}", flush=True)
+              + (f"  network alone {row['network_floor_ratio']:.2f}" if "network_floor_ratio" in row else "")
+              + f"  load {row['load_average_1min'][0]:.1f}-{row['load_average_1min'][1]:.1f}", flush=True)
     goal = GOAL_GPU if device.type == "cuda" else GOAL_CPU
     record = {
         "benchmark": "examples", "device": device.type, "device_name": results.device_name(device),

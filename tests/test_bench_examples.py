@@ -34,3 +34,23 @@ def test_the_same_algorithm_side_computes_the_example_loss(case):
     ref_loss, _ = steps["torchdiffeq"](0)
     same_loss, same_nfe = steps["nodebook_same"](0)
     assert same_nfe > 0 and same_loss == pytest.approx(ref_loss, rel=1e-3)
+
+
+def test_the_network_floor_evaluates_as_often_as_torchdiffeq_and_solves_nothing():
+    """The latent ODE's floor side is the book's step without a solver: as many network evaluations as
+    torchdiffeq's latest solve, so its time is what no solver can go below."""
+    torch.set_num_threads(1)
+    steps = latent_ode_case(device=torch.device("cpu"), seed=0)
+    _, ref_nfe = steps["torchdiffeq"](0)
+    _, floor_nfe = steps["network_floor"](0)
+    assert floor_nfe == ref_nfe > 10
+
+
+def test_the_rk4_network_floor_makes_four_evaluations_per_step():
+    import solvers as bench
+
+    func = bench.MLPDynamics(3, 8)
+    counter = __import__("nodebook").NFECounter(func)
+    y0, t = torch.randn(5, 3), torch.tensor([0.0, 1.0])
+    out = bench.network_floor(counter, y0, t, method="rk4", options={"step_size": 0.1})
+    assert counter.nfe == 40 and out.shape == (2, 5, 3) and torch.equal(out[0], y0)
