@@ -54,3 +54,14 @@ def test_the_rk4_network_floor_makes_four_evaluations_per_step():
     y0, t = torch.randn(5, 3), torch.tensor([0.0, 1.0])
     out = bench.network_floor(counter, y0, t, method="rk4", options={"step_size": 0.1})
     assert counter.nfe == 40 and out.shape == (2, 5, 3) and torch.equal(out[0], y0)
+
+
+def test_the_adjoint_network_floor_makes_the_adjoints_evaluations_and_fills_every_gradient():
+    import solvers as bench
+
+    func = bench.MLPDynamics(3, 8)
+    counter = __import__("nodebook").NFECounter(func)
+    floor = bench.adjoint_network_floor(5, 7)
+    floor(counter, torch.randn(4, 3), torch.tensor([0.0, 1.0]))[-1].pow(2).sum().backward()
+    assert counter.nfe == 12
+    assert all(p.grad is not None and p.grad.shape == p.shape for p in func.parameters())
