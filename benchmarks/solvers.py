@@ -47,6 +47,9 @@ import nodebook as nb
 from nodebook import results
 from nodebook.config import resolve_device
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _floor import chain  # noqa: E402
+
 SETTINGS = [
     ("rk4", "10 steps", {"method": "rk4", "options": {"step_size": 1 / 10}}),
     ("rk4", "100 steps", {"method": "rk4", "options": {"step_size": 1 / 100}}),
@@ -118,14 +121,12 @@ def measure(libs: dict, func: nn.Module, y0: torch.Tensor, t: torch.Tensor, kwar
 
 
 def network_floor(func, y0: torch.Tensor, t: torch.Tensor, *, method: str, options: dict) -> torch.Tensor:
-    """The network alone: as many evaluations as a fixed-step solve makes (4 per RK4 step), chained by the
-    cheapest possible update (one Euler add each). No solver can do the same evaluations, forward and
-    backward, for less; ``floor_ratio`` = this time over torchdiffeq's says how far below 1 a solver can go."""
-    n = 4 * round(float(t[-1] - t[0]) / options["step_size"])
-    y, h = y0, float(t[-1] - t[0]) / n
-    for _ in range(n):
-        y = torch.add(y, func(t[0], y), alpha=h)
-    return torch.stack([y0, y])
+    """The network alone: as many evaluations as the fixed-step solve makes (its stages per step, 4 for
+    RK4), chained by one Euler add each. No solver can do the same evaluations, forward and backward, for
+    less; ``floor_ratio`` = this time over torchdiffeq's says how far below 1 a solver can go."""
+    span = float(t[-1] - t[0])
+    n = len(nb.solvers.SOLVERS[method].tableau.c) * round(span / options["step_size"])
+    return torch.stack([y0, chain(func, y0, t[0], n, span / n)])
 
 
 def run(batch: int, dim: int, width: int, device: torch.device, dtype: torch.dtype, repeat: int, warmup: int,
@@ -192,9 +193,7 @@ def adjoint_network_floor(n_forward: int, n_backward: int):
         params = tuple(p for p in func.parameters() if p.requires_grad)
         h = float(t[-1] - t[0])
         with torch.no_grad():
-            y = y0
-            for _ in range(n_forward):
-                y = torch.add(y, func(t[0], y), alpha=h / n_forward)
+            y = chain(func, y0, t[0], n_forward, h / n_forward)
         return _BackwardFloor.apply(y, y0, func, n_backward, h, *params)
     return floor
 
